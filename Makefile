@@ -1,0 +1,86 @@
+# sessiongw - FastCGI session gateway.
+#
+#   make            build ./sessiongw
+#   make test       unit + integration tests (real nginx, daemon, SQLite)
+#   make check      the same tests, built with ASan + UBSan
+#   make deps       install the Debian packages needed to build and test
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+CC	?= cc
+PKGS	:= fcgi sqlite3 libsodium libcjson inih
+VERSION	:= 0.1.0
+
+WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wpointer-arith -Wcast-qual -Wformat=2 -Wvla -Werror
+HARDEN	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+OPT	?= -O2 -g
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Iinclude -Ibuild \
+	   -DSESSIONGW_VERSION='"$(VERSION)"' \
+	   $(shell pkg-config --cflags $(PKGS)) $(CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
+LIBS	:= $(shell pkg-config --libs $(PKGS)) -lpthread
+
+B	?= build
+SRC	:= $(sort $(wildcard src/*.c))
+LIBSRC	:= $(filter-out src/main.c,$(SRC))
+OBJ	:= $(patsubst src/%.c,$(B)/%.o,$(LIBSRC)) $(B)/sql_migrations.o
+UNITSRC	:= $(sort $(wildcard tests/unit/*.c))
+SQL	:= $(sort $(wildcard sql/*.sql))
+
+all: sessiongw
+
+sessiongw: $(B)/sessiongw
+	cp $< $@
+
+$(B)/sessiongw: $(OBJ) $(B)/main.o
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+$(B)/%.o: src/%.c $(wildcard include/*.h) | $(B)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+# The schema is compiled into the binary: sql/NNN_name.sql -> C strings.
+$(B)/sql_migrations.c: $(SQL) tools/embed-sql.sh | $(B)
+	sh tools/embed-sql.sh $(SQL) > $@
+
+$(B)/sql_migrations.o: $(B)/sql_migrations.c
+	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -c -o $@ $<
+
+$(B)/unit_tests: $(UNITSRC) $(OBJ) | $(B)
+	$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $(UNITSRC) $(OBJ) $(LIBS)
+
+$(B):
+	mkdir -p $(B)
+
+unit: $(B)/unit_tests
+	$(B)/unit_tests
+
+test: $(B)/sessiongw $(B)/unit_tests
+	SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw UNIT_BIN=$(CURDIR)/$(B)/unit_tests \
+	    sh tests/run-all.sh
+
+# Same tests, sanitized build in its own folder.
+check:
+	$(MAKE) B=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	    EXTRA_CFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all' \
+	    EXTRA_LDFLAGS='-fsanitize=address,undefined' test
+
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	    build-essential pkg-config libfcgi-dev libsqlite3-dev libsodium-dev \
+	    libcjson-dev libinih-dev nginx-light curl sqlite3 jq \
+	    python3 python3-pytest valgrind
+
+install: $(B)/sessiongw
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/sessiongw
+	install -m 0755 $(B)/sessiongw $(DESTDIR)$(BINDIR)/sessiongw
+	test -e $(DESTDIR)$(SYSCONFDIR)/sessiongw/sessiongw.conf || \
+	    install -m 0644 conf/sessiongw.conf $(DESTDIR)$(SYSCONFDIR)/sessiongw/sessiongw.conf
+
+clean:
+	rm -rf build build-asan sessiongw
+
+.PHONY: all unit test check deps install clean

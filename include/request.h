@@ -1,0 +1,105 @@
+/*
+ * request.h - the one request-scoped struct passed down the stage chain.
+ *
+ * Everything a request knows lives here: no globals or thread-locals carry
+ * request data, and no buffer is shared between requests. The worker that
+ * accepted the request owns it; stages borrow it.
+ */
+#ifndef SESSIONGW_REQUEST_H
+#define SESSIONGW_REQUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "cookie.h"
+#include "store.h"
+
+struct worker;	/* per-thread context: store, config, keys (server.h) */
+
+#define HDR_MAX		16	/* extra response headers */
+#define METHOD_MAX	16
+#define URI_MAX		4096
+#define HOST_MAX	256
+#define ORIGIN_MAX	512
+#define REQID_MAX	64
+
+enum method {
+	M_OTHER, M_GET, M_HEAD, M_POST, M_PUT, M_DELETE, M__MAX
+};
+
+enum session_state {
+	SESS_NONE,		/* no cookie with our name */
+	SESS_INVALID,		/* a cookie, but none of its values validates */
+	SESS_VALID
+};
+
+struct response {
+	int		 status;		/* 0 = not set yet */
+	const char	*content_type;		/* static string */
+	struct buf	 body;
+	struct buf	 headers;		/* "Name: value\r\n" lines */
+	bool		 no_store;		/* add Cache-Control + Vary */
+	bool		 html;			/* page: add the security headers */
+	bool		 set_cookie;		/* a Set-Cookie is in headers */
+};
+
+struct FCGX_Request;
+
+struct request {
+	struct worker	*w;
+	struct FCGX_Request *fcgx;		/* NULL in unit tests */
+	char		**envp;			/* FastCGI params, NAME=value */
+	int64_t		 now;			/* Unix seconds at accept */
+	double		 start;			/* monotonic, for metrics */
+
+	/* Connection facts (stage_connection). */
+	enum method	 method;
+	char		 method_name[METHOD_MAX];
+	char		 uri[URI_MAX];		/* DOCUMENT_URI as nginx passed it */
+	const char	*path;			/* uri after route_prefix */
+	const char	*query;			/* QUERY_STRING, never NULL */
+	const char	*remote_addr;		/* never NULL ("" if absent) */
+	const char	*user_agent;		/* never NULL */
+	const char	*request_id;		/* never NULL */
+	const char	*host;			/* HTTP_HOST as sent, never NULL */
+	const char	*origin;		/* NULL if no Origin header */
+	const char	*cookie_header;		/* NULL if none */
+	const char	*content_type;		/* never NULL */
+	const char	*accept;		/* never NULL */
+	bool		 https;
+	long		 content_length;	/* -1 unknown */
+
+	/* Request body, read on demand by endpoints that take one. */
+	struct buf	 body;
+	bool		 body_read;
+
+	/* Session (stage_session). */
+	enum session_state sess_state;
+	bool		 sess_seen_invalid;	/* some value failed: clear it */
+	int		 sess_key_index;	/* key that verified (0 = current) */
+	struct session	 sess;
+	struct user	 user;
+	bool		 sess_touched;		/* activity stage wrote the row */
+	bool		 sess_slid;		/* expiry moved: re-send Max-Age */
+	unsigned char	 sess_id[SESSION_ID_BYTES];	/* wiped at the end */
+
+	/* Routing result, for metrics. */
+	const char	*endpoint;		/* route name, static */
+	int		 endpoint_index;
+
+	/* Error to report (request_fail); static strings. */
+	const char	*err_code;
+	const char	*err_msg;
+
+	struct response	 res;
+};
+
+/* Record an error for the runner to write; returns status. */
+int	request_fail(struct request *, int status, const char *code,
+	    const char *msg);
+
+/* Lookup of a FastCGI param; "" or NULL as documented per field above. */
+const char *request_param(const struct request *, const char *name);
+
+#endif

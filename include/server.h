@@ -1,0 +1,41 @@
+/*
+ * server.h - state shared by the worker threads of `sessiongw serve`.
+ *
+ * struct server is built once before the workers start and is read-only
+ * afterwards, except: the key ring (swapped under keys_lock on SIGHUP),
+ * the atomic counters, and the cleanup timestamp.
+ * struct worker is one thread's own context: its store (one SQLite
+ * connection with its prepared statements) is never touched by another
+ * thread.
+ */
+#ifndef SESSIONGW_SERVER_H
+#define SESSIONGW_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "keys.h"
+#include "metrics.h"
+#include "store.h"
+
+struct server {
+	struct config	 cfg;
+	struct keyring	 keys;
+	pthread_rwlock_t keys_lock;
+	char		 dummy_hash[PWHASH_MAX];
+	atomic_llong	 last_cleanup;		/* Unix seconds of last pass */
+	atomic_bool	 stopping;
+	struct metrics	 metrics;
+	int		 listen_fd;
+};
+
+struct worker {
+	struct server	*srv;
+	struct store	*store;
+	int		 index;
+	pthread_t	 thread;
+};
+
+#endif

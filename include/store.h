@@ -1,0 +1,170 @@
+/*
+ * store.h - the narrow storage interface behind which SQLite sits.
+ *
+ * One struct store per thread: it owns one database connection and its
+ * prepared statements and must never be shared between threads. A second
+ * backend (a shared store for several gateway hosts) implements this header
+ * in one new file.
+ *
+ * Convention: functions return 0 on success, STORE_NOTFOUND when the row
+ * does not exist, STORE_EXISTS on a uniqueness conflict, STORE_ERROR (-1)
+ * on a database fault; store_errmsg() then describes the fault (never a
+ * secret: the store is never given a raw session id, only its hash).
+ */
+#ifndef SESSIONGW_STORE_H
+#define SESSIONGW_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cookie.h"
+
+#define STORE_OK	0
+#define STORE_ERROR	(-1)
+#define STORE_NOTFOUND	1
+#define STORE_EXISTS	2
+
+#define USER_NAME_MAX	64	/* bytes, without NUL */
+#define PWHASH_MAX	128	/* crypto_pwhash_STRBYTES */
+#define IP_MAX		64
+#define UA_MAX		512	/* user agents are truncated to this */
+#define CTYPE_MAX	128
+
+struct store;
+
+struct user {
+	int64_t	id;
+	char	name[USER_NAME_MAX + 1];
+	char	pwhash[PWHASH_MAX];
+	bool	admin;
+	bool	locked;
+	int64_t	pw_changed_at;	/* Unix seconds of the last password set */
+	int64_t	created_at;
+};
+
+struct session {
+	unsigned char hash[SESSION_HASH_BYTES];	/* sha256(id), primary key */
+	char	handle[SESSION_HANDLE_LEN + 1];
+	int64_t	user_id;
+	int64_t	created_at;
+	int64_t	last_seen;
+	int64_t	expires_at;	/* idle expiry (sliding or fixed) */
+	int64_t	pw_changed_at;	/* user's pw_changed_at when logged in */
+	int64_t	request_count;
+	char	ip[IP_MAX];
+	char	user_agent[UA_MAX];
+};
+
+/* Options for store_open; zero is a sane value for each field. */
+struct store_opts {
+	int	busy_timeout_ms;	/* 0 = 5000 */
+	bool	create;			/* create the file if missing */
+	bool	readonly;
+};
+
+/*
+ * Open path. *out is owned by the caller, released with store_close().
+ * On failure returns -1 and puts a message naming the file in err.
+ */
+int	store_open(struct store **out, const char *path,
+	    const struct store_opts *, char *err, size_t errsz)
+	    __attribute__((warn_unused_result));
+void	store_close(struct store *);
+const char *store_errmsg(const struct store *);
+
+/* Apply the numbered migrations in sql/ (PRAGMA user_version). */
+int	store_migrate(struct store *, int *from, int *to)
+	    __attribute__((warn_unused_result));
+int	store_schema_version(struct store *, int *version);
+int	store_ping(struct store *);
+
+/* Users. */
+int	store_user_add(struct store *, const char *name, const char *pwhash,
+	    bool admin, int64_t now, int64_t *id);
+int	store_user_by_name(struct store *, const char *name, struct user *);
+int	store_user_by_id(struct store *, int64_t id, struct user *);
+int	store_user_set_password(struct store *, int64_t id, const char *pwhash,
+	    int64_t now);
+int	store_user_set_locked(struct store *, int64_t id, bool locked);
+int	store_user_del(struct store *, int64_t id);
+typedef int (*store_user_cb)(void *arg, const struct user *);
+int	store_user_list(struct store *, store_user_cb, void *arg);
+
+/* Sessions. */
+int	store_session_create(struct store *, const struct session *);
+int	store_session_get(struct store *,
+	    const unsigned char hash[SESSION_HASH_BYTES], struct session *);
+/* Record activity: last_seen, expires_at, ip, ua, request_count += 1. */
+int	store_session_touch(struct store *, const struct session *);
+int	store_session_delete(struct store *,
+	    const unsigned char hash[SESSION_HASH_BYTES]);
+/* Delete by handle; user_id > 0 restricts to that user's sessions. */
+int	store_session_delete_handle(struct store *, const char *handle,
+	    int64_t user_id, struct session *deleted);
+int	store_session_delete_user(struct store *, int64_t user_id,
+	    int64_t *count);
+int	store_session_delete_all(struct store *, int64_t *count);
+typedef int (*store_session_cb)(void *arg, const struct session *);
+/* user_id > 0: that user's sessions only; 0: everyone's. Newest first. */
+int	store_session_list(struct store *, int64_t user_id,
+	    store_session_cb, void *arg);
+int	store_session_count(struct store *, int64_t now, int64_t *count);
+
+/*
+ * Login failure counters. kind is 'u' (username) or 'i' (client IP).
+ * A counter whose window has passed restarts at 1.
+ */
+struct login_failures {
+	int64_t	count;
+	int64_t	first_at;
+	int64_t	last_at;
+};
+int	store_failure_get(struct store *, char kind, const char *key,
+	    struct login_failures *);
+int	store_failure_add(struct store *, char kind, const char *key,
+	    int64_t now, int64_t window);
+int	store_failure_clear(struct store *, char kind, const char *key);
+
+/*
+ * Cache. scope is a user id (> 0) or CACHE_SCOPE_GLOBAL. These are the raw
+ * row operations; the scope rules live in cache.h.
+ */
+#define CACHE_SCOPE_GLOBAL	0
+struct cache_entry {
+	unsigned char	*value;		/* owned; free() it */
+	size_t		 len;
+	char		 content_type[CTYPE_MAX];
+	int64_t		 expires_at;	/* 0 = never */
+};
+int	store_cache_get(struct store *, int64_t scope, const char *key,
+	    int64_t now, struct cache_entry *);
+/* Insert or replace. *evicted counts rows removed to make room. */
+struct cache_limits {
+	int64_t	max_entries;
+	int64_t	cull_frequency;
+	int64_t	max_entries_per_user;
+};
+int	store_cache_set(struct store *, int64_t scope, const char *key,
+	    const void *value, size_t len, const char *content_type,
+	    int64_t now, int64_t expires_at, const struct cache_limits *,
+	    int64_t *evicted, int64_t *culled);
+int	store_cache_delete(struct store *, int64_t scope, const char *key);
+int	store_cache_count(struct store *, int64_t *count);
+
+/* Cleanup: delete at most batch expired rows; *deleted = rows removed. */
+int	store_cleanup_sessions(struct store *, int64_t now, int64_t absolute_age,
+	    int64_t batch, int64_t *deleted);
+int	store_cleanup_cache(struct store *, int64_t now, int64_t batch,
+	    int64_t *deleted);
+int	store_cleanup_failures(struct store *, int64_t now, int64_t keep,
+	    int64_t *deleted);
+
+/* Bytes used by the database file (page_count * page_size). */
+int	store_db_size(struct store *, int64_t *bytes);
+
+/* Counters kept in the database (survive restarts); name e.g. "cache_hits". */
+int	store_counter_add(struct store *, const char *name, int64_t delta);
+int	store_counter_get(struct store *, const char *name, int64_t *value);
+
+#endif
