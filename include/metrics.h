@@ -39,4 +39,8 @@ struct metrics {
 
 extern const double metric_buckets[METRIC_BUCKETS];
 
+struct request;
+/* Count one finished request (status, duration, validation result). */
+void	metrics_record(struct request *);
+
 #endif

@@ -19,7 +19,7 @@
 
 /*
  * Iterate the values of cookie `name` in a Cookie header, in order.
- * *pos starts at 0. Returns 1 and sets *val/*len to the next value (not
+ * *pos starts at 0. Returns 1 and sets *val and *len to the next value (not
  * NUL-terminated, surrounding spaces and one pair of quotes removed), or 0
  * when there are no more.
  */

@@ -15,6 +15,7 @@
 #include "cookie.h"
 #include "store.h"
 
+struct route;
 struct worker;	/* per-thread context: store, config, keys (server.h) */
 
 #define HDR_MAX		16	/* extra response headers */
@@ -82,11 +83,13 @@ struct request {
 	struct user	 user;
 	bool		 sess_touched;		/* activity stage wrote the row */
 	bool		 sess_slid;		/* expiry moved: re-send Max-Age */
+	int		 vresult;		/* enum validation_result */
 	unsigned char	 sess_id[SESSION_ID_BYTES];	/* wiped at the end */
 
 	/* Routing result, for metrics. */
-	const char	*endpoint;		/* route name, static */
-	int		 endpoint_index;
+	const struct route *route;		/* NULL until routed */
+	const char	*arg;			/* the '*' segment, in path */
+	size_t		 arg_len;
 
 	/* Error to report (request_fail); static strings. */
 	const char	*err_code;

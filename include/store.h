@@ -88,10 +88,14 @@ int	store_user_set_password(struct store *, int64_t id, const char *pwhash,
 	    int64_t now);
 int	store_user_set_locked(struct store *, int64_t id, bool locked);
 int	store_user_del(struct store *, int64_t id);
+/* A nonzero return from a callback stops the walk and is returned. */
 typedef int (*store_user_cb)(void *arg, const struct user *);
 int	store_user_list(struct store *, store_user_cb, void *arg);
 
-/* Sessions. */
+/*
+ * Sessions. create: STORE_EXISTS for a duplicate hash, STORE_NOTFOUND when
+ * the user does not exist.
+ */
 int	store_session_create(struct store *, const struct session *);
 int	store_session_get(struct store *,
 	    const unsigned char hash[SESSION_HASH_BYTES], struct session *);
@@ -106,7 +110,10 @@ int	store_session_delete_user(struct store *, int64_t user_id,
 	    int64_t *count);
 int	store_session_delete_all(struct store *, int64_t *count);
 typedef int (*store_session_cb)(void *arg, const struct session *);
-/* user_id > 0: that user's sessions only; 0: everyone's. Newest first. */
+/*
+ * user_id > 0: that user's sessions only; 0: everyone's. Newest first.
+ * A nonzero return from the callback stops the walk and is returned.
+ */
 int	store_session_list(struct store *, int64_t user_id,
 	    store_session_cb, void *arg);
 int	store_session_count(struct store *, int64_t now, int64_t *count);

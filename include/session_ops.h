@@ -1,0 +1,26 @@
+/*
+ * session_ops.h - session operations shared by the JSON and HTML endpoints.
+ */
+#ifndef SESSIONGW_SESSION_OPS_H
+#define SESSIONGW_SESSION_OPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "request.h"
+
+/* The effective expiry: idle expiry capped by the absolute limit. */
+int64_t	session_expiry(const struct request *);
+/* 12 lowercase hex digits. */
+bool	handle_valid(const char *s, size_t len);
+/* Revoke the caller's session named by r->arg. 0, or a status (404...). */
+int	session_revoke_handle(struct request *, bool *was_current);
+/* Append the caller's sessions as objects to arr. 0 or -1. */
+int	session_list_json(struct request *, cJSON *arr);
+/* End the current session / all the caller's sessions, audit `logout`. */
+int	logout_current(struct request *);
+int	logout_everywhere(struct request *, int64_t *count);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * cli_check_config.c - `sessiongw check-config`: the config was already
+ * parsed and validated by main (errors exit 2 there); print the effective
+ * values. config_print never prints key material: keys live in keys.h.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "cli_common.h"
+
+int
+cmd_check_config(struct config *cfg, int argc, char **argv)
+{
+	static const struct option none[] = { { .name = NULL } };
+	int	 c;
+
+	cli_getopt_reset();
+	if ((c = getopt_long(argc, argv, ":", none, NULL)) != -1)
+		return cli_bad_option("check-config", argc, argv, c);
+	if (optind < argc) {
+		cli_error("check-config: unexpected argument; see --help");
+		return EXIT_USAGE;
+	}
+	config_print(cfg, stdout);
+	return EXIT_OK;
+}

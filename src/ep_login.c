@@ -1,0 +1,251 @@
+/*
+ * ep_login.c - POST /session/login, JSON and form.
+ *
+ * Order matters: parse, then the rate limits (so a locked-out attacker
+ * learns nothing, not even with the right password), then the password
+ * check, which costs the same for an unknown user (verified against a
+ * dummy hash). A successful login always makes a new session id and
+ * destroys the session the request carried (session fixation).
+ */
+#include <sodium.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "audit.h"
+#include "endpoints.h"
+#include "metrics.h"
+#include "pages.h"
+#include "parse.h"
+#include "password.h"
+#include "response.h"
+#include "server.h"
+#include "session.h"
+#include "session_ops.h"
+#include "stage.h"
+
+#define LOGIN_BODY_MAX	16384
+
+struct login {
+	struct login_form f;
+	bool		 html;		/* answer with pages and redirects */
+};
+
+static void
+count_login(struct request *r, enum login_result lr)
+{
+	atomic_fetch_add(&r->w->srv->metrics.logins[lr], 1);
+}
+
+static void
+audit_login(struct request *r, enum audit_event ev, const char *user,
+    const char *key, const char *val, int64_t num)
+{
+	struct audit_rec a = { .event = ev };
+
+	audit_from_request(&a, r);
+	if (a.user == NULL)
+		a.user = user;
+	a.detail = cJSON_CreateObject();
+	if (a.detail != NULL && key != NULL) {
+		if (val != NULL)
+			cJSON_AddStringToObject(a.detail, key, val);
+		else
+			cJSON_AddNumberToObject(a.detail, key, (double)num);
+	}
+	audit_write(&a);
+}
+
+/* Seconds left of a lockout on one counter; 0 none; -1 fault. */
+static int64_t
+lockout_left(struct request *r, char kind, const char *key)
+{
+	const struct config *cfg = &r->w->srv->cfg;
+	struct login_failures f;
+	int rc = store_failure_get(r->w->store, kind, key, &f);
+
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc == STORE_NOTFOUND || f.count < cfg->login_max_failures)
+		return 0;
+	if (r->now >= f.last_at + cfg->login_lockout)
+		return 0;
+	return f.last_at + cfg->login_lockout - r->now;
+}
+
+static int
+rate_limited(struct request *r, struct login *l)
+{
+	int64_t u = lockout_left(r, 'u', l->f.username);
+	int64_t i = lockout_left(r, 'i', r->remote_addr);
+	int64_t left = u > i ? u : i;
+
+	if (u < 0 || i < 0)
+		return request_fail(r, 500, "internal_error", "database error");
+	if (left == 0)
+		return 0;
+	count_login(r, LR_RATE_LIMITED);
+	audit_login(r, AUDIT_LOGIN_LOCKED, l->f.username, "scope",
+	    u >= i ? "user" : "ip", 0);
+	response_headerf(r, "Retry-After", "%lld", (long long)left);
+	if (l->html) {
+		page_locked(r, left);
+		return STAGE_DONE;
+	}
+	return request_fail(r, 429, "rate_limited",
+	    "too many failed logins; retry later");
+}
+
+static int
+login_failed(struct request *r, struct login *l, const char *reason)
+{
+	const struct config *cfg = &r->w->srv->cfg;
+
+	if (store_failure_add(r->w->store, 'u', l->f.username, r->now,
+	    cfg->login_window) == STORE_ERROR ||
+	    store_failure_add(r->w->store, 'i', r->remote_addr, r->now,
+	    cfg->login_window) == STORE_ERROR)
+		return request_fail(r, 500, "internal_error", "database error");
+	count_login(r, LR_FAILURE);
+	audit_login(r, AUDIT_LOGIN_FAILURE, l->f.username, "reason", reason, 0);
+	if (l->html) {
+		page_login(r, 401, l->f.rd, "Wrong username or password.");
+		return STAGE_DONE;
+	}
+	return request_fail(r, 401, "bad_credentials",
+	    "wrong username or password");
+}
+
+/* Look the user up and check the password in the same time either way. */
+static int
+check_credentials(struct request *r, struct login *l, struct user *u,
+    const char **reason)
+{
+	int rc = store_user_by_name(r->w->store, l->f.username, u);
+	bool ok;
+
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc == STORE_NOTFOUND) {
+		(void)password_verify(r->w->srv->dummy_hash, l->f.password);
+		*reason = "unknown_user";
+		return 1;
+	}
+	ok = password_verify(u->pwhash, l->f.password);
+	sodium_memzero(u->pwhash, sizeof u->pwhash);
+	if (!ok) {
+		*reason = "bad_password";
+		return 1;
+	}
+	if (u->locked) {
+		*reason = "account_locked";
+		return 1;
+	}
+	return 0;
+}
+
+static const char *
+redirect_target(struct request *r, struct login *l)
+{
+	struct audit_rec a = { .event = AUDIT_REDIRECT_REJECTED };
+
+	if (l->f.rd[0] == '\0')
+		return "/";
+	if (rd_is_local(l->f.rd))
+		return l->f.rd;
+	audit_from_request(&a, r);
+	a.detail = cJSON_CreateObject();
+	if (a.detail != NULL)
+		cJSON_AddStringToObject(a.detail, "rd", l->f.rd);
+	audit_write(&a);
+	return "/";
+}
+
+static int
+login_succeeded(struct request *r, struct login *l, struct user *u)
+{
+	char old[SESSION_HANDLE_LEN + 1] = "";
+	cJSON *o;
+
+	if (store_failure_clear(r->w->store, 'u', u->name) == STORE_ERROR)
+		return request_fail(r, 500, "internal_error", "database error");
+	if (r->sess_state == SESS_VALID) {
+		memcpy(old, r->sess.handle, sizeof old);
+		if (session_end(r) != 0)
+			return 500;
+	}
+	r->sess_state = SESS_NONE;
+	if (session_start(r, u) != 0)
+		return 500;
+	if (old[0] != '\0')
+		audit_login(r, AUDIT_SESSION_ROTATED, NULL, "old_session", old, 0);
+	count_login(r, LR_SUCCESS);
+	audit_login(r, AUDIT_LOGIN_SUCCESS, NULL, NULL, NULL, 0);
+	if (l->html) {
+		response_redirect(r, redirect_target(r, l));
+		return STAGE_DONE;
+	}
+	o = cJSON_CreateObject();
+	if (o != NULL) {
+		cJSON_AddStringToObject(o, "user", u->name);
+		cJSON_AddNumberToObject(o, "expires_at",
+		    (double)session_expiry(r));
+	}
+	response_json(r, 200, o);
+	return STAGE_DONE;
+}
+
+static int
+parse_body(struct request *r, struct login *l)
+{
+	char err[128];
+	enum body_kind kind = body_kind_of(r->content_type);
+	int rc = request_read_body(r, LOGIN_BODY_MAX);
+
+	if (rc != 0)
+		return request_fail(r, rc, rc == 413 ? "too_large" :
+		    "internal_error", rc == 413 ? "body too large" :
+		    "cannot read body");
+	if (kind == BODY_OTHER)
+		return request_fail(r, 400, "bad_request",
+		    "expected a form or JSON body");
+	rc = login_form_parse(kind, r->body.data, r->body.len, &l->f, err,
+	    sizeof err);
+	l->html = kind == BODY_FORM && (l->f.has_rd || wants_html(r));
+	if (rc != 0) {
+		count_login(r, LR_MALFORMED);
+		if (l->html) {
+			page_login(r, 400, l->f.rd,
+			    "Enter a username and a password.");
+			return STAGE_DONE;
+		}
+		return request_fail(r, 400, "bad_request",
+		    "username and password are required");
+	}
+	return STAGE_NEXT;
+}
+
+int
+ep_login(struct request *r)
+{
+	struct login l;
+	struct user u;
+	const char *reason = NULL;
+	int rc;
+
+	memset(&l, 0, sizeof l);
+	if ((rc = parse_body(r, &l)) != STAGE_NEXT)
+		goto out;
+	if ((rc = rate_limited(r, &l)) != 0)
+		goto out;
+	rc = check_credentials(r, &l, &u, &reason);
+	if (rc < 0)
+		rc = request_fail(r, 500, "internal_error", "database error");
+	else if (rc > 0)
+		rc = login_failed(r, &l, reason);
+	else
+		rc = login_succeeded(r, &l, &u);
+out:
+	sodium_memzero(&l, sizeof l);
+	return rc;
+}

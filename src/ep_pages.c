@@ -1,0 +1,231 @@
+/*
+ * ep_pages.c - the HTML pages for people: sign-in, account, and the CSS.
+ *
+ * Plain HTML forms that work without JavaScript. Every piece of text put
+ * into a page goes through buf_html_escape(); the pages forbid framing and
+ * scripts through Content-Security-Policy (response.c).
+ */
+#include <string.h>
+#include <time.h>
+
+#include <cJSON.h>
+
+#include "endpoints.h"
+#include "pages.h"
+#include "parse.h"
+#include "response.h"
+#include "server.h"
+#include "session.h"
+#include "session_ops.h"
+#include "stage.h"
+
+static const char stylesheet[] =
+	"body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1d2330;"
+	"margin:0;padding:2rem}\n"
+	"main{max-width:44rem;margin:2rem auto;background:#fff;padding:2rem;"
+	"border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.12)}\n"
+	"h1{font-size:1.4rem;margin-top:0}\n"
+	"label{display:block;margin:.8rem 0 .2rem}\n"
+	"input[type=text],input[type=password]{width:100%;padding:.5rem;"
+	"box-sizing:border-box;border:1px solid #b8bec9;border-radius:4px}\n"
+	"button{margin-top:1rem;padding:.5rem 1rem;border:0;border-radius:4px;"
+	"background:#2457c5;color:#fff;cursor:pointer}\n"
+	"button.danger{background:#b3261e}\n"
+	".msg{color:#b3261e;margin:.5rem 0}\n"
+	"table{border-collapse:collapse;width:100%;font-size:.9rem}\n"
+	"td,th{text-align:left;padding:.4rem;border-bottom:1px solid #e2e5ea}\n"
+	"form.inline{display:inline}\n"
+	".current{font-weight:bold}\n";
+
+bool
+wants_html(const struct request *r)
+{
+	return strstr(r->accept, "text/html") != NULL;
+}
+
+static void
+page_begin(struct request *r, int status, const char *heading)
+{
+	const struct config *cfg = &r->w->srv->cfg;
+	struct buf *b = &r->res.body;
+
+	r->res.status = status;
+	r->res.content_type = "text/html; charset=utf-8";
+	r->res.html = true;
+	buf_reset(b);
+	buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\">"
+	    "<meta name=\"viewport\" content=\"width=device-width\">"
+	    "<title>");
+	buf_html_escape(b, cfg->ui_title);
+	buf_puts(b, "</title><link rel=\"stylesheet\" href=\"");
+	buf_html_escape(b, cfg->route_prefix);
+	buf_puts(b, "/static/style.css\"></head><body><main><h1>");
+	buf_html_escape(b, heading);
+	buf_puts(b, "</h1>\n");
+}
+
+static void
+page_end(struct request *r)
+{
+	buf_puts(&r->res.body, "</main></body></html>\n");
+}
+
+/* <form method=post action=PREFIX/PATH> */
+static void
+form_open(struct request *r, const char *path, const char *cls)
+{
+	struct buf *b = &r->res.body;
+
+	buf_puts(b, "<form method=\"post\"");
+	if (cls != NULL)
+		buf_printf(b, " class=\"%s\"", cls);
+	buf_puts(b, " action=\"");
+	buf_html_escape(b, r->w->srv->cfg.route_prefix);
+	buf_html_escape(b, path);
+	buf_puts(b, "\">");
+}
+
+void
+page_login(struct request *r, int status, const char *rd, const char *message)
+{
+	struct buf *b = &r->res.body;
+
+	page_begin(r, status, r->w->srv->cfg.ui_title);
+	if (message != NULL) {
+		buf_puts(b, "<p class=\"msg\" role=\"alert\">");
+		buf_html_escape(b, message);
+		buf_puts(b, "</p>\n");
+	}
+	form_open(r, "/login", NULL);
+	buf_puts(b, "<input type=\"hidden\" name=\"rd\" value=\"");
+	buf_html_escape(b, rd != NULL ? rd : "");
+	buf_puts(b, "\">\n<label for=\"username\">Username</label>"
+	    "<input type=\"text\" id=\"username\" name=\"username\" "
+	    "autocomplete=\"username\" required autofocus>\n"
+	    "<label for=\"password\">Password</label>"
+	    "<input type=\"password\" id=\"password\" name=\"password\" "
+	    "autocomplete=\"current-password\" required>\n"
+	    "<button type=\"submit\">Sign in</button></form>\n");
+	page_end(r);
+}
+
+void
+page_locked(struct request *r, int64_t retry_after)
+{
+	page_begin(r, 429, "Too many attempts");
+	buf_printf(&r->res.body, "<p>Too many failed sign-in attempts. "
+	    "Try again in %lld seconds.</p>\n", (long long)retry_after);
+	page_end(r);
+}
+
+int
+ep_login_page(struct request *r)
+{
+	char rd[2048];
+
+	if (rd_from_query(r->query, rd, sizeof rd) != 0)
+		rd[0] = '\0';
+	page_login(r, 200, rd, NULL);
+	r->res.no_store = true;
+	return STAGE_DONE;
+}
+
+static void
+format_time(char out[32], double t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+static void
+session_row(struct request *r, const cJSON *s)
+{
+	struct buf *b = &r->res.body;
+	const char *handle = cJSON_GetStringValue(
+	    cJSON_GetObjectItem(s, "handle"));
+	bool current = cJSON_IsTrue(cJSON_GetObjectItem(s, "current"));
+	char when[32];
+
+	format_time(when, cJSON_GetNumberValue(
+	    cJSON_GetObjectItem(s, "last_seen")));
+	buf_printf(b, "<tr%s><td>", current ? " class=\"current\"" : "");
+	buf_html_escape(b, handle);
+	buf_puts(b, current ? " (this one)" : "");
+	buf_puts(b, "</td><td>");
+	buf_html_escape(b, when);
+	buf_puts(b, "</td><td>");
+	buf_html_escape(b, cJSON_GetStringValue(cJSON_GetObjectItem(s, "ip")));
+	buf_puts(b, "</td><td>");
+	buf_html_escape(b, cJSON_GetStringValue(
+	    cJSON_GetObjectItem(s, "user_agent")));
+	buf_puts(b, "</td><td>");
+	buf_puts(b, "<form method=\"post\" class=\"inline\" action=\"");
+	buf_html_escape(b, r->w->srv->cfg.route_prefix);
+	buf_puts(b, "/sessions/");
+	buf_html_escape(b, handle);
+	buf_puts(b, "/revoke\"><button class=\"danger\" type=\"submit\">"
+	    "Revoke</button></form></td></tr>\n");
+}
+
+int
+ep_account_page(struct request *r)
+{
+	struct buf *b = &r->res.body;
+	cJSON *arr = cJSON_CreateArray(), *s;
+
+	if (arr == NULL || session_list_json(r, arr) != 0) {
+		cJSON_Delete(arr);
+		return request_fail(r, 500, "internal_error", "database error");
+	}
+	page_begin(r, 200, "Your account");
+	buf_puts(b, "<p>Signed in as <strong>");
+	buf_html_escape(b, r->user.name);
+	buf_puts(b, "</strong>.</p>\n<h2>Sessions</h2>\n<table><tr><th>Session"
+	    "</th><th>Last seen</th><th>IP</th><th>Browser</th><th></th></tr>\n");
+	cJSON_ArrayForEach(s, arr)
+		session_row(r, s);
+	buf_puts(b, "</table>\n");
+	form_open(r, "/logout", "inline");
+	buf_puts(b, "<button type=\"submit\">Sign out</button></form> ");
+	form_open(r, "/logout-all", "inline");
+	buf_puts(b, "<button class=\"danger\" type=\"submit\">"
+	    "Sign out everywhere</button></form>\n");
+	page_end(r);
+	cJSON_Delete(arr);
+	return STAGE_DONE;
+}
+
+int
+ep_session_revoke_form(struct request *r)
+{
+	char loc[300];
+	bool current = false;
+	int rc = session_revoke_handle(r, &current);
+
+	if (rc != 0)
+		return rc;
+	if (current)
+		cookie_clear_header(r);
+	snprintf(loc, sizeof loc, "%s/%s", r->w->srv->cfg.route_prefix,
+	    current ? "login" : "account");
+	response_redirect(r, loc);
+	return STAGE_DONE;
+}
+
+int
+ep_static(struct request *r)
+{
+	if (r->arg_len != strlen("style.css") ||
+	    strncmp(r->arg, "style.css", r->arg_len) != 0)
+		return request_fail(r, 404, "not_found", "no such file");
+	r->res.status = 200;
+	r->res.content_type = "text/css; charset=utf-8";
+	buf_append(&r->res.body, stylesheet, sizeof stylesheet - 1);
+	(void)response_header(r, "Cache-Control", "public, max-age=3600");
+	(void)response_header(r, "X-Content-Type-Options", "nosniff");
+	return STAGE_DONE;
+}

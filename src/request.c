@@ -1,0 +1,79 @@
+/*
+ * request.c - the lifetime of the request-scoped struct.
+ *
+ * request_begin() fills a zeroed struct for one accepted FastCGI request;
+ * request_end() wipes what may hold secrets (the body holds passwords, the
+ * response headers a fresh token) and frees it. Nothing here is shared
+ * with another request.
+ */
+#include <fcgiapp.h>
+#include <sodium.h>
+#include <string.h>
+#include <time.h>
+
+#include "request_life.h"
+#include "response.h"
+
+const char *
+request_param(const struct request *r, const char *name)
+{
+	if (r->envp == NULL)
+		return NULL;
+	return FCGX_GetParam(name, r->envp);
+}
+
+int
+request_fail(struct request *r, int status, const char *code,
+    const char *msg)
+{
+	r->err_code = code;
+	r->err_msg = msg;
+	return status;
+}
+
+static double
+monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+request_begin(struct request *r, struct worker *w, FCGX_Request *fcgx,
+    char **envp)
+{
+	memset(r, 0, sizeof *r);
+	r->w = w;
+	r->fcgx = fcgx;
+	r->envp = envp;
+	r->now = (int64_t)time(NULL);
+	r->start = monotonic_now();
+	r->content_length = -1;
+	buf_init(&r->body);
+	buf_init(&r->res.body);
+	buf_init(&r->res.headers);
+}
+
+static void
+buf_wipe_free(struct buf *b)
+{
+	sodium_memzero(b->data, b->len);
+	buf_free(b);
+}
+
+void
+request_end(struct request *r)
+{
+	buf_wipe_free(&r->body);
+	buf_wipe_free(&r->res.headers);
+	buf_free(&r->res.body);
+	sodium_memzero(r->sess_id, sizeof r->sess_id);
+}
+
+double
+request_elapsed(const struct request *r)
+{
+	return monotonic_now() - r->start;
+}

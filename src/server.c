@@ -1,0 +1,294 @@
+/*
+ * server.c - `sessiongw serve`: the FastCGI responder.
+ *
+ * `threads` workers each loop on FCGX_Accept_r over the one listening
+ * socket, each with its own SQLite connection. Signals are blocked in
+ * every thread and taken by the main thread with sigwait(): libfcgi's own
+ * handlers would wake only one worker. To stop, the main thread sets the
+ * stopping flag and shuts the listening socket down, which makes every
+ * blocked accept() return; requests in flight finish normally.
+ */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "audit.h"
+#include "cli.h"
+#include "listen.h"
+#include "metrics.h"
+#include "password.h"
+#include "request_life.h"
+#include "response.h"
+#include "server.h"
+#include "stage.h"
+
+static const char serve_usage[] =
+	"usage: sessiongw [-c FILE] serve\n"
+	"\n"
+	"Run the FastCGI responder in the foreground.\n"
+	"  SIGTERM, SIGINT  stop accepting, finish requests in flight, exit 0\n"
+	"  SIGHUP           reopen the audit log, re-read the key files\n";
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct server *srv = w->srv;
+	struct request *r = malloc(sizeof *r);
+	FCGX_Request fr;
+
+	if (r == NULL || FCGX_InitRequest(&fr, srv->listen_fd, 0) != 0) {
+		fprintf(stderr, "sessiongw: worker %d: out of memory\n",
+		    w->index);
+		free(r);
+		return NULL;
+	}
+	while (!atomic_load(&srv->stopping)) {
+		if (FCGX_Accept_r(&fr) < 0) {
+			if (atomic_load(&srv->stopping))
+				break;
+			/* ECONNABORTED, EMFILE...: breathe, go on */
+			nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+			continue;
+		}
+		request_begin(r, w, &fr, fr.envp);
+		(void)chain_run(r);
+		(void)response_send(r);
+		FCGX_Finish_r(&fr);
+		metrics_record(r);
+		chain_run_after(r);
+		request_end(r);
+	}
+	FCGX_Finish_r(&fr);
+	FCGX_Free(&fr, 0);
+	free(r);
+	return NULL;
+}
+
+static int
+open_stores(struct server *srv, struct worker *ws, int n)
+{
+	struct store_opts opts = { .create = true };
+	char err[512];
+	int from, to;
+
+	for (int i = 0; i < n; i++) {
+		ws[i].srv = srv;
+		ws[i].index = i;
+		if (store_open(&ws[i].store, srv->cfg.database, &opts, err,
+		    sizeof err) != 0) {
+			fprintf(stderr, "sessiongw: %s\n", err);
+			return -1;
+		}
+		if (i == 0 && store_migrate(ws[0].store, &from, &to) != 0) {
+			fprintf(stderr, "sessiongw: %s: migration failed: %s\n",
+			    srv->cfg.database, store_errmsg(ws[0].store));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+close_stores(struct worker *ws, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (ws[i].store != NULL)
+			store_close(ws[i].store);
+}
+
+/* When started as root with [server] user set: become that user. */
+static int
+drop_privileges(const struct config *cfg)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || cfg->user[0] == '\0')
+		return 0;
+	pw = getpwnam(cfg->user);
+	if (pw == NULL) {
+		fprintf(stderr, "sessiongw: %s: [server] user = %s: no such "
+		    "user\n", cfg->path, cfg->user);
+		return -1;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		fprintf(stderr, "sessiongw: cannot drop privileges to %s: %s\n",
+		    cfg->user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+reload_keys(struct server *srv)
+{
+	struct keyring fresh, old;
+	char err[512];
+
+	if (keyring_load(&fresh, &srv->cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "sessiongw: SIGHUP: keeping the old keys: %s\n",
+		    err);
+		return;
+	}
+	pthread_rwlock_wrlock(&srv->keys_lock);
+	old = srv->keys;
+	srv->keys = fresh;
+	pthread_rwlock_unlock(&srv->keys_lock);
+	keyring_free(&old);
+	fprintf(stderr, "sessiongw: SIGHUP: reloaded %d keys\n", fresh.nkeys);
+}
+
+static void
+audit_daemon(struct server *srv, enum audit_event ev)
+{
+	struct audit_rec a = { .event = ev };
+
+	a.detail = cJSON_CreateObject();
+	if (a.detail != NULL) {
+		cJSON_AddStringToObject(a.detail, "version", SESSIONGW_VERSION);
+		cJSON_AddStringToObject(a.detail, "listen", srv->cfg.listen);
+		cJSON_AddNumberToObject(a.detail, "threads", srv->cfg.threads);
+		cJSON_AddNumberToObject(a.detail, "pid", (double)getpid());
+	}
+	audit_write(&a);
+}
+
+/* Wait for signals until told to stop. */
+static void
+signal_loop(struct server *srv, const sigset_t *set)
+{
+	char err[512];
+	int sig;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			if (audit_reopen(err, sizeof err) != 0)
+				fprintf(stderr, "sessiongw: SIGHUP: %s\n", err);
+			reload_keys(srv);
+			continue;
+		}
+		fprintf(stderr, "sessiongw: %s: stopping\n", strsignal(sig));
+		return;
+	}
+}
+
+static int
+run_workers(struct server *srv, struct worker *ws, const sigset_t *set)
+{
+	int started = 0, rc = EXIT_OK;
+
+	for (; started < srv->cfg.threads; started++) {
+		if (pthread_create(&ws[started].thread, NULL, worker_main,
+		    &ws[started]) != 0) {
+			fprintf(stderr, "sessiongw: cannot start thread %d\n",
+			    started);
+			rc = EXIT_FAIL;
+			break;
+		}
+	}
+	if (rc == EXIT_OK) {
+		audit_daemon(srv, AUDIT_DAEMON_STARTED);
+		fprintf(stderr, "sessiongw: serving on %s with %d threads\n",
+		    srv->cfg.listen, srv->cfg.threads);
+		signal_loop(srv, set);
+	}
+	atomic_store(&srv->stopping, true);
+	shutdown(srv->listen_fd, SHUT_RDWR);
+	for (int i = 0; i < started; i++)
+		pthread_join(ws[i].thread, NULL);
+	audit_daemon(srv, AUDIT_DAEMON_STOPPED);
+	return rc;
+}
+
+static int
+serve(struct server *srv)
+{
+	struct worker *ws = NULL;
+	sigset_t set;
+	char err[512];
+	int rc = EXIT_FAIL, lrc;
+
+	if (keyring_load(&srv->keys, &srv->cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "sessiongw: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (audit_open(srv->cfg.audit_log, err, sizeof err) != 0) {
+		fprintf(stderr, "sessiongw: %s\n", err);
+		goto out;
+	}
+	if (password_dummy_hash(srv->dummy_hash, sizeof srv->dummy_hash) != 0)
+		goto out;
+	ws = calloc((size_t)srv->cfg.threads, sizeof *ws);
+	if (ws == NULL || open_stores(srv, ws, srv->cfg.threads) != 0)
+		goto out;
+	lrc = listen_open(&srv->cfg, &srv->listen_fd, err, sizeof err);
+	if (lrc != LISTEN_OK) {
+		fprintf(stderr, "sessiongw: %s: %s\n", srv->cfg.path, err);
+		rc = lrc == LISTEN_USAGE ? EXIT_USAGE : EXIT_FAIL;
+		goto out;
+	}
+	if (drop_privileges(&srv->cfg) != 0)
+		goto out_listen;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (FCGX_Init() != 0)
+		goto out_listen;
+	rc = run_workers(srv, ws, &set);
+out_listen:
+	listen_close(&srv->cfg, srv->listen_fd);
+out:
+	if (ws != NULL)
+		close_stores(ws, srv->cfg.threads);
+	free(ws);
+	keyring_free(&srv->keys);
+	audit_close();
+	return rc;
+}
+
+int
+cmd_serve(struct config *cfg, int argc, char **argv)
+{
+	struct server *srv;
+	int rc;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(serve_usage, stdout);
+		return EXIT_OK;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "sessiongw serve: unexpected argument '%s'\n%s",
+		    argv[1], serve_usage);
+		return EXIT_USAGE;
+	}
+	/* The metrics arrays make this too big for the stack. */
+	srv = calloc(1, sizeof *srv);
+	if (srv == NULL)
+		return EXIT_FAIL;
+	srv->cfg = *cfg;
+	srv->listen_fd = -1;
+	pthread_rwlock_init(&srv->keys_lock, NULL);
+	atomic_store(&srv->last_cleanup, (long long)time(NULL));
+	rc = serve(srv);
+	pthread_rwlock_destroy(&srv->keys_lock);
+	sodium_memzero(srv->dummy_hash, sizeof srv->dummy_hash);
+	free(srv);
+	return rc;
+}

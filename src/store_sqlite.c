@@ -1,0 +1,1379 @@
+/*
+ * store_sqlite.c - the SQLite backend of store.h.
+ *
+ * One struct store is one connection plus its prepared statements, used by
+ * one thread only (hence SQLITE_OPEN_NOMUTEX). Every statement comes from
+ * the stmts[] table below; the hot ones are prepared once (at open when the
+ * schema is current, else right after store_migrate), the rare ones on first
+ * use, and all are kept until store_close. Every use of a statement ends in
+ * stmt_done(), which resets it and clears its bindings on every path.
+ *
+ * Fault injection (tests only): SESSIONGW_FAULT_STEP=N, read once at
+ * store_open, makes the Nth step() of that store fail with SQLITE_IOERR, so
+ * integration tests can prove a database fault gives a clean error.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "migrations.h"
+#include "store.h"
+
+#define STORE_PATH_MAX	4096
+/* room for the path and SQLite's message */
+#define STORE_ERR_MAX	(STORE_PATH_MAX + 512)
+#define DEFAULT_BUSY_MS	5000
+
+enum st {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_PING,
+	ST_USER_ADD,
+	ST_USER_BY_NAME,
+	ST_USER_BY_ID,
+	ST_USER_SET_PW,
+	ST_USER_SET_LOCKED,
+	ST_USER_DEL,
+	ST_USER_DEL_CACHE,
+	ST_USER_LIST,
+	ST_SESSION_CREATE,
+	ST_SESSION_GET,
+	ST_SESSION_TOUCH,
+	ST_SESSION_DELETE,
+	ST_SESSION_DELETE_HANDLE,
+	ST_SESSION_DELETE_USER,
+	ST_SESSION_DELETE_ALL,
+	ST_SESSION_LIST,
+	ST_SESSION_COUNT,
+	ST_FAILURE_GET,
+	ST_FAILURE_ADD,
+	ST_FAILURE_CLEAR,
+	ST_CACHE_GET,
+	ST_CACHE_EXISTS,
+	ST_CACHE_PUT,
+	ST_CACHE_SCOPE_COUNT,
+	ST_CACHE_EVICT_SCOPE,
+	ST_CACHE_COUNT,
+	ST_CACHE_DELETE_EXPIRED,
+	ST_CACHE_CULL,
+	ST_CACHE_DELETE,
+	ST_CLEANUP_SESSIONS,
+	ST_CLEANUP_CACHE,
+	ST_CLEANUP_FAILURES,
+	ST_DB_SIZE,
+	ST_COUNTER_ADD,
+	ST_COUNTER_GET,
+	ST__MAX
+};
+
+#define USER_COLS \
+	"id, name, pwhash, admin, locked, pw_changed_at, created_at"
+#define SESSION_COLS \
+	"hash, handle, user_id, created_at, last_seen, expires_at, " \
+	"pw_changed_at, request_count, ip, user_agent"
+
+/* hot: prepared up front (request path); the rest on first use (CLI). */
+static const struct {
+	const char	*sql;
+	int		 hot;
+} stmts[ST__MAX] = {
+	[ST_BEGIN] = { "BEGIN IMMEDIATE", 1 },
+	[ST_COMMIT] = { "COMMIT", 1 },
+	/* Reads the schema, so a missing or corrupt file is noticed. */
+	[ST_PING] = { "SELECT count(*) FROM sqlite_master", 1 },
+	[ST_USER_ADD] = { "INSERT INTO users (name, pwhash, admin, locked, "
+	    "pw_changed_at, created_at) VALUES (?1, ?2, ?3, 0, ?4, ?4)", 0 },
+	[ST_USER_BY_NAME] = { "SELECT " USER_COLS " FROM users "
+	    "WHERE name = ?1", 1 },
+	[ST_USER_BY_ID] = { "SELECT " USER_COLS " FROM users "
+	    "WHERE id = ?1", 1 },
+	[ST_USER_SET_PW] = { "UPDATE users SET pwhash = ?2, "
+	    "pw_changed_at = ?3 WHERE id = ?1", 0 },
+	[ST_USER_SET_LOCKED] = { "UPDATE users SET locked = ?2 "
+	    "WHERE id = ?1", 0 },
+	[ST_USER_DEL] = { "DELETE FROM users WHERE id = ?1", 0 },
+	[ST_USER_DEL_CACHE] = { "DELETE FROM cache WHERE scope = ?1", 0 },
+	[ST_USER_LIST] = { "SELECT " USER_COLS " FROM users "
+	    "ORDER BY name", 0 },
+	[ST_SESSION_CREATE] = { "INSERT INTO sessions (" SESSION_COLS ") "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", 1 },
+	[ST_SESSION_GET] = { "SELECT " SESSION_COLS " FROM sessions "
+	    "WHERE hash = ?1", 1 },
+	[ST_SESSION_TOUCH] = { "UPDATE sessions SET last_seen = ?2, "
+	    "expires_at = ?3, ip = ?4, user_agent = ?5, "
+	    "request_count = request_count + 1 WHERE hash = ?1", 1 },
+	[ST_SESSION_DELETE] = { "DELETE FROM sessions WHERE hash = ?1", 1 },
+	/* One statement, so finding and deleting the row is atomic. */
+	[ST_SESSION_DELETE_HANDLE] = { "DELETE FROM sessions WHERE hash = "
+	    "(SELECT hash FROM sessions WHERE handle = ?1 "
+	    "AND (?2 = 0 OR user_id = ?2) LIMIT 1) "
+	    "RETURNING " SESSION_COLS, 1 },
+	[ST_SESSION_DELETE_USER] = { "DELETE FROM sessions "
+	    "WHERE user_id = ?1", 1 },
+	[ST_SESSION_DELETE_ALL] = { "DELETE FROM sessions", 0 },
+	[ST_SESSION_LIST] = { "SELECT " SESSION_COLS " FROM sessions "
+	    "WHERE ?1 = 0 OR user_id = ?1 "
+	    "ORDER BY created_at DESC, last_seen DESC", 1 },
+	[ST_SESSION_COUNT] = { "SELECT count(*) FROM sessions "
+	    "WHERE expires_at > ?1", 1 },
+	[ST_FAILURE_GET] = { "SELECT count, first_at, last_at "
+	    "FROM login_failures WHERE kind = ?1 AND key = ?2", 1 },
+	/* SET sees the old row, so both CASEs test the old first_at. */
+	[ST_FAILURE_ADD] = { "INSERT INTO login_failures "
+	    "(kind, key, count, first_at, last_at) VALUES (?1, ?2, 1, ?3, ?3) "
+	    "ON CONFLICT (kind, key) DO UPDATE SET "
+	    "count = CASE WHEN first_at < ?4 THEN 1 ELSE count + 1 END, "
+	    "first_at = CASE WHEN first_at < ?4 THEN ?3 ELSE first_at END, "
+	    "last_at = ?3", 1 },
+	[ST_FAILURE_CLEAR] = { "DELETE FROM login_failures "
+	    "WHERE kind = ?1 AND key = ?2", 1 },
+	[ST_CACHE_GET] = { "SELECT value, content_type, expires_at FROM cache "
+	    "WHERE scope = ?1 AND key = ?2 "
+	    "AND (expires_at = 0 OR expires_at > ?3)", 1 },
+	[ST_CACHE_EXISTS] = { "SELECT 1 FROM cache "
+	    "WHERE scope = ?1 AND key = ?2", 1 },
+	[ST_CACHE_PUT] = { "INSERT INTO cache (scope, key, value, "
+	    "content_type, created_at, expires_at, seq) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	    "(SELECT IFNULL(MAX(seq), 0) + 1 FROM cache)) "
+	    "ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, "
+	    "content_type = excluded.content_type, "
+	    "created_at = excluded.created_at, "
+	    "expires_at = excluded.expires_at, seq = excluded.seq", 1 },
+	[ST_CACHE_SCOPE_COUNT] = { "SELECT count(*) FROM cache "
+	    "WHERE scope = ?1", 1 },
+	/* WHERE scope = ?1 twice: the quota never touches another user. */
+	[ST_CACHE_EVICT_SCOPE] = { "DELETE FROM cache WHERE scope = ?1 "
+	    "AND rowid IN (SELECT rowid FROM cache WHERE scope = ?1 "
+	    "ORDER BY seq LIMIT ?2)", 1 },
+	[ST_CACHE_COUNT] = { "SELECT count(*) FROM cache", 1 },
+	[ST_CACHE_DELETE_EXPIRED] = { "DELETE FROM cache "
+	    "WHERE expires_at != 0 AND expires_at <= ?1", 1 },
+	[ST_CACHE_CULL] = { "DELETE FROM cache WHERE rowid IN "
+	    "(SELECT rowid FROM cache ORDER BY seq LIMIT ?1)", 1 },
+	[ST_CACHE_DELETE] = { "DELETE FROM cache "
+	    "WHERE scope = ?1 AND key = ?2", 1 },
+	/* Batched so that no cleanup pass holds the write lock for long. */
+	[ST_CLEANUP_SESSIONS] = { "DELETE FROM sessions WHERE hash IN "
+	    "(SELECT hash FROM sessions WHERE expires_at <= ?1 "
+	    "OR (?2 > 0 AND created_at + ?2 <= ?1) LIMIT ?3)", 1 },
+	[ST_CLEANUP_CACHE] = { "DELETE FROM cache WHERE rowid IN "
+	    "(SELECT rowid FROM cache WHERE expires_at != 0 "
+	    "AND expires_at <= ?1 LIMIT ?2)", 1 },
+	[ST_CLEANUP_FAILURES] = { "DELETE FROM login_failures "
+	    "WHERE last_at < ?1", 1 },
+	[ST_DB_SIZE] = { "SELECT page_count * page_size "
+	    "FROM pragma_page_count(), pragma_page_size()", 1 },
+	[ST_COUNTER_ADD] = { "INSERT INTO counters (name, value) "
+	    "VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE "
+	    "SET value = value + ?2", 1 },
+	[ST_COUNTER_GET] = { "SELECT value FROM counters WHERE name = ?1", 1 },
+};
+
+struct store {
+	sqlite3		*db;
+	char		 path[STORE_PATH_MAX];		/* for messages only */
+	char		 err[STORE_ERR_MAX];
+	long		 fault_step;		/* 0 = no fault injection */
+	long		 steps;
+	int		 fault_fired;
+	sqlite3_stmt	*st[ST__MAX];
+};
+
+/* Describe a fault as "PATH: WHAT: sqlite's message". Never a value. */
+static void
+set_err(struct store *s, const char *what, int rc)
+{
+	const char *msg, *hint = "";
+
+	if (s->fault_fired) {
+		msg = "injected fault (SESSIONGW_FAULT_STEP)";
+		s->fault_fired = 0;
+	} else
+		msg = sqlite3_errmsg(s->db);
+	if ((rc & 0xff) == SQLITE_BUSY)
+		hint = " (busy timeout expired)";
+	(void)snprintf(s->err, sizeof s->err, "%s: %s: %s%s", s->path, what,
+	    msg, hint);
+}
+
+static void
+set_msg(struct store *s, const char *what)
+{
+	(void)snprintf(s->err, sizeof s->err, "%s: %s", s->path, what);
+}
+
+/* sqlite3_step, but the store's Nth step fails when a fault is injected. */
+static int
+step(struct store *s, sqlite3_stmt *st)
+{
+	if (s->fault_step > 0 && ++s->steps == s->fault_step) {
+		s->fault_fired = 1;
+		return SQLITE_IOERR;
+	}
+	return sqlite3_step(st);
+}
+
+static int
+prepare(struct store *s, enum st id)
+{
+	unsigned flags = stmts[id].hot ? SQLITE_PREPARE_PERSISTENT : 0;
+	int rc;
+
+	if (s->st[id] != NULL)
+		return 0;
+	rc = sqlite3_prepare_v3(s->db, stmts[id].sql, -1, flags, &s->st[id],
+	    NULL);
+	if (rc != SQLITE_OK) {
+		set_err(s, "prepare", rc);
+		s->st[id] = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static sqlite3_stmt *
+stmt(struct store *s, enum st id)
+{
+	return prepare(s, id) == 0 ? s->st[id] : NULL;
+}
+
+static int
+prepare_hot(struct store *s)
+{
+	for (int i = 0; i < ST__MAX; i++)
+		if (stmts[i].hot && prepare(s, (enum st)i) == -1)
+			return -1;
+	return 0;
+}
+
+static void
+stmt_done(sqlite3_stmt *st)
+{
+	if (st == NULL)
+		return;
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+}
+
+/*
+ * Bind parameters 1.. by a type string: 'i' int64_t, 't' const char *
+ * (NUL-terminated), 'b' const void * then size_t, 'c' char (a one-letter
+ * string). Every 'i' argument must really be an int64_t.
+ */
+static int
+bind(struct store *s, sqlite3_stmt *st, const char *fmt, ...)
+{
+	va_list ap;
+	int rc = SQLITE_OK, i;
+
+	va_start(ap, fmt);
+	for (i = 1; fmt[i - 1] != '\0' && rc == SQLITE_OK; i++) {
+		switch (fmt[i - 1]) {
+		case 'i':
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 't':
+			rc = sqlite3_bind_text(st, i, va_arg(ap, const char *),
+			    -1, SQLITE_TRANSIENT);
+			break;
+		case 'b': {
+			const void *p = va_arg(ap, const void *);
+			size_t n = va_arg(ap, size_t);
+
+			rc = n > INT_MAX ? SQLITE_TOOBIG :
+			    sqlite3_bind_blob(st, i, p == NULL ? "" : p,
+			    (int)n, SQLITE_TRANSIENT);
+			break;
+		}
+		case 'c': {
+			char c[2] = { (char)va_arg(ap, int), '\0' };
+
+			rc = sqlite3_bind_text(st, i, c, 1, SQLITE_TRANSIENT);
+			break;
+		}
+		default:
+			rc = SQLITE_MISUSE;
+		}
+	}
+	va_end(ap);
+	if (rc != SQLITE_OK) {
+		set_err(s, "bind", rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* Step a statement that returns no row; *changes may be NULL. */
+static int
+run(struct store *s, sqlite3_stmt *st, const char *what, int64_t *changes)
+{
+	int rc = step(s, st);
+
+	if (rc != SQLITE_DONE) {
+		set_err(s, what, rc);
+		return -1;
+	}
+	if (changes != NULL)
+		*changes = sqlite3_changes64(s->db);
+	return 0;
+}
+
+/* Step for one row: STORE_OK with a row, STORE_NOTFOUND, STORE_ERROR. */
+static int
+row(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = step(s, st);
+
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	if (rc == SQLITE_DONE)
+		return STORE_NOTFOUND;
+	set_err(s, what, rc);
+	return STORE_ERROR;
+}
+
+/* Read one integer from a statement that must return a row. */
+static int
+scalar(struct store *s, sqlite3_stmt *st, const char *what, int64_t *out)
+{
+	int rc = row(s, st, what);
+
+	if (rc == STORE_NOTFOUND) {
+		set_msg(s, "query returned no row");
+		return STORE_ERROR;
+	}
+	if (rc == STORE_OK)
+		*out = sqlite3_column_int64(st, 0);
+	return rc;
+}
+
+static void
+col_text(sqlite3_stmt *st, int i, char *buf, size_t sz)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	(void)snprintf(buf, sz, "%s", t != NULL ? (const char *)t : "");
+}
+
+static int
+begin(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, ST_BEGIN);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = run(s, st, "begin transaction", NULL);
+	stmt_done(st);
+	return rc;
+}
+
+static int
+commit(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, ST_COMMIT);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = run(s, st, "commit", NULL);
+	stmt_done(st);
+	return rc;
+}
+
+/* Undo a failed transaction; SQLite may already have rolled it back. */
+static void
+rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Read SESSIONGW_FAULT_STEP: unset or empty = off. */
+static int
+fault_from_env(long *out, char *err, size_t errsz)
+{
+	const char *v = getenv("SESSIONGW_FAULT_STEP");
+	char *end;
+	long n;
+
+	*out = 0;
+	if (v == NULL || *v == '\0')
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n <= 0) {
+		(void)snprintf(err, errsz,
+		    "SESSIONGW_FAULT_STEP: not a positive integer");
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+static int
+check_exists(const char *path, const struct store_opts *o, char *err,
+    size_t errsz)
+{
+	struct stat sb;
+
+	if (o->create || strcmp(path, ":memory:") == 0)
+		return 0;
+	if (stat(path, &sb) == -1) {
+		(void)snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+open_db(struct store *s, const char *path, const struct store_opts *o,
+    char *err, size_t errsz)
+{
+	int flags = SQLITE_OPEN_NOMUTEX, rc;
+
+	if (o->readonly)
+		flags |= SQLITE_OPEN_READONLY;
+	else
+		flags |= SQLITE_OPEN_READWRITE |
+		    (o->create ? SQLITE_OPEN_CREATE : 0);
+	rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		(void)snprintf(err, errsz, "%s: cannot open database: %s",
+		    path, s->db != NULL ? sqlite3_errmsg(s->db) :
+		    sqlite3_errstr(rc));
+		return -1;
+	}
+	(void)sqlite3_extended_result_codes(s->db, 1);
+	(void)sqlite3_busy_timeout(s->db, o->busy_timeout_ms > 0 ?
+	    o->busy_timeout_ms : DEFAULT_BUSY_MS);
+	return 0;
+}
+
+static int
+set_pragmas(struct store *s, const struct store_opts *o, char *err,
+    size_t errsz)
+{
+	const char *sql = o->readonly ?
+	    "PRAGMA foreign_keys = ON;" :
+	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+	    "PRAGMA foreign_keys = ON;";
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		(void)snprintf(err, errsz, "%s: cannot set up database: %s",
+		    s->path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_open(struct store **out, const char *path, const struct store_opts *opts,
+    char *err, size_t errsz)
+{
+	static const struct store_opts zero;
+	const struct store_opts *o = opts != NULL ? opts : &zero;
+	struct store *s = NULL;
+	int version;
+
+	*out = NULL;
+	if (check_exists(path, o, err, errsz) == -1)
+		goto fail;
+	if ((s = calloc(1, sizeof *s)) == NULL) {
+		(void)snprintf(err, errsz, "%s: out of memory", path);
+		goto fail;
+	}
+	if (snprintf(s->path, sizeof s->path, "%s", path) >=
+	    (int)sizeof s->path) {
+		(void)snprintf(err, errsz, "database path too long");
+		goto fail;
+	}
+	if (fault_from_env(&s->fault_step, err, errsz) == -1 ||
+	    open_db(s, path, o, err, errsz) == -1 ||
+	    set_pragmas(s, o, err, errsz) == -1)
+		goto fail;
+	/* Prepare now only if the tables exist; store_migrate does it later. */
+	if (store_schema_version(s, &version) == -1 ||
+	    ((size_t)version == sql_migrations_count && prepare_hot(s) == -1)) {
+		(void)snprintf(err, errsz, "%s", s->err);
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return -1;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < ST__MAX; i++)
+		(void)sqlite3_finalize(s->st[i]);
+	(void)sqlite3_close(s->db);
+	free(s);
+}
+
+const char *
+store_errmsg(const struct store *s)
+{
+	return s != NULL ? s->err : "no store";
+}
+
+/* PRAGMA user_version; read with exec-free steps, not counted as faults. */
+int
+store_schema_version(struct store *s, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		set_err(s, "read schema version", rc);
+		return STORE_ERROR;
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		set_err(s, "read schema version", rc);
+		(void)sqlite3_finalize(st);
+		return STORE_ERROR;
+	}
+	*version = sqlite3_column_int(st, 0);
+	(void)sqlite3_finalize(st);
+	return STORE_OK;
+}
+
+/* Apply migration i (0-based) unless another process got there first. */
+static int
+migrate_one(struct store *s, size_t i)
+{
+	char sql[64];
+	int version;
+
+	if (begin(s) == -1)
+		return -1;
+	if (store_schema_version(s, &version) == -1)
+		goto fail;
+	if ((size_t)version > i) {
+		if (commit(s) == -1)
+			goto fail;
+		return 0;
+	}
+	(void)snprintf(sql, sizeof sql, "PRAGMA user_version = %zu", i + 1);
+	if (sqlite3_exec(s->db, sql_migrations[i], NULL, NULL, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		char what[64];
+
+		(void)snprintf(what, sizeof what, "migration %zu", i + 1);
+		set_err(s, what, sqlite3_errcode(s->db));
+		goto fail;
+	}
+	if (commit(s) == -1)
+		goto fail;
+	return 0;
+fail:
+	rollback(s);
+	return -1;
+}
+
+int
+store_migrate(struct store *s, int *from, int *to)
+{
+	int version;
+
+	if (store_schema_version(s, &version) == -1)
+		return STORE_ERROR;
+	if (from != NULL)
+		*from = version;
+	if ((size_t)version > sql_migrations_count) {
+		(void)snprintf(s->err, sizeof s->err,
+		    "%s: schema version %d is newer than this program knows "
+		    "(%zu)", s->path, version, sql_migrations_count);
+		return STORE_ERROR;
+	}
+	for (size_t i = (size_t)version; i < sql_migrations_count; i++)
+		if (migrate_one(s, i) == -1)
+			return STORE_ERROR;
+	if (store_schema_version(s, &version) == -1 || prepare_hot(s) == -1)
+		return STORE_ERROR;
+	if (to != NULL)
+		*to = version;
+	return STORE_OK;
+}
+
+int
+store_ping(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, ST_PING);
+	int rc;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	rc = row(s, st, "ping") == STORE_OK ? STORE_OK : STORE_ERROR;
+	stmt_done(st);
+	return rc;
+}
+
+/* ---- users ---- */
+
+static void
+read_user(sqlite3_stmt *st, struct user *u)
+{
+	memset(u, 0, sizeof *u);
+	u->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, u->name, sizeof u->name);
+	col_text(st, 2, u->pwhash, sizeof u->pwhash);
+	u->admin = sqlite3_column_int(st, 3) != 0;
+	u->locked = sqlite3_column_int(st, 4) != 0;
+	u->pw_changed_at = sqlite3_column_int64(st, 5);
+	u->created_at = sqlite3_column_int64(st, 6);
+}
+
+static int
+check_user_args(struct store *s, const char *name, const char *pwhash)
+{
+	if (name != NULL && (name[0] == '\0' ||
+	    strlen(name) > USER_NAME_MAX)) {
+		set_msg(s, "user name empty or too long");
+		return -1;
+	}
+	if (pwhash != NULL && strlen(pwhash) >= PWHASH_MAX) {
+		set_msg(s, "password hash too long");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_user_add(struct store *s, const char *name, const char *pwhash,
+    bool admin, int64_t now, int64_t *id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = STORE_ERROR, src;
+
+	if (check_user_args(s, name, pwhash) == -1 ||
+	    (st = stmt(s, ST_USER_ADD)) == NULL ||
+	    bind(s, st, "ttii", name, pwhash, (int64_t)admin, now) == -1)
+		goto out;
+	src = step(s, st);
+	if (src == SQLITE_CONSTRAINT_UNIQUE)
+		rc = STORE_EXISTS;
+	else if (src != SQLITE_DONE)
+		set_err(s, "add user", src);
+	else {
+		if (id != NULL)
+			*id = sqlite3_last_insert_rowid(s->db);
+		rc = STORE_OK;
+	}
+out:
+	stmt_done(st);
+	return rc;
+}
+
+static int
+user_get(struct store *s, enum st id, const char *fmt, const char *key,
+    int64_t num, struct user *u)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if ((fmt[0] == 't' ? bind(s, st, fmt, key) : bind(s, st, fmt, num))
+	    == -1)
+		goto out;
+	rc = row(s, st, "read user");
+	if (rc == STORE_OK)
+		read_user(st, u);
+out:
+	stmt_done(st);
+	return rc;
+}
+
+int
+store_user_by_name(struct store *s, const char *name, struct user *u)
+{
+	return user_get(s, ST_USER_BY_NAME, "t", name, 0, u);
+}
+
+int
+store_user_by_id(struct store *s, int64_t id, struct user *u)
+{
+	return user_get(s, ST_USER_BY_ID, "i", NULL, id, u);
+}
+
+/* Run a one-row UPDATE/DELETE: STORE_NOTFOUND when nothing matched. */
+static int
+update_one(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int64_t n = 0;
+	int rc = run(s, st, what, &n);
+
+	stmt_done(st);
+	if (rc == -1)
+		return STORE_ERROR;
+	return n > 0 ? STORE_OK : STORE_NOTFOUND;
+}
+
+int
+store_user_set_password(struct store *s, int64_t id, const char *pwhash,
+    int64_t now)
+{
+	sqlite3_stmt *st;
+
+	if (check_user_args(s, NULL, pwhash) == -1 ||
+	    (st = stmt(s, ST_USER_SET_PW)) == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "iti", id, pwhash, now) == -1) {
+		stmt_done(st);
+		return STORE_ERROR;
+	}
+	return update_one(s, st, "set password");
+}
+
+int
+store_user_set_locked(struct store *s, int64_t id, bool locked)
+{
+	sqlite3_stmt *st = stmt(s, ST_USER_SET_LOCKED);
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "ii", id, (int64_t)locked) == -1) {
+		stmt_done(st);
+		return STORE_ERROR;
+	}
+	return update_one(s, st, "lock user");
+}
+
+/* Sessions go by ON DELETE CASCADE; cache rows have no foreign key. */
+int
+store_user_del(struct store *s, int64_t id)
+{
+	sqlite3_stmt *cache = NULL, *user = NULL;
+	int64_t n = 0;
+	int rc = STORE_ERROR;
+
+	if ((cache = stmt(s, ST_USER_DEL_CACHE)) == NULL ||
+	    (user = stmt(s, ST_USER_DEL)) == NULL || begin(s) == -1)
+		return STORE_ERROR;
+	if (bind(s, cache, "i", id) == -1 ||
+	    run(s, cache, "delete user cache", NULL) == -1 ||
+	    bind(s, user, "i", id) == -1 ||
+	    run(s, user, "delete user", &n) == -1)
+		goto out;
+	if (n == 0) {
+		rc = STORE_NOTFOUND;
+		goto out;
+	}
+	stmt_done(cache);
+	stmt_done(user);
+	if (commit(s) == -1)
+		goto out;
+	return STORE_OK;
+out:
+	stmt_done(cache);
+	stmt_done(user);
+	rollback(s);
+	return rc;
+}
+
+int
+store_user_list(struct store *s, store_user_cb cb, void *arg)
+{
+	sqlite3_stmt *st = stmt(s, ST_USER_LIST);
+	struct user u;
+	int rc;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	while ((rc = row(s, st, "list users")) == STORE_OK) {
+		read_user(st, &u);
+		if ((rc = cb(arg, &u)) != 0)
+			break;
+	}
+	stmt_done(st);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+/* ---- sessions ---- */
+
+static void
+read_session(sqlite3_stmt *st, struct session *ss)
+{
+	const void *h = sqlite3_column_blob(st, 0);
+
+	memset(ss, 0, sizeof *ss);
+	if (h != NULL && sqlite3_column_bytes(st, 0) == SESSION_HASH_BYTES)
+		memcpy(ss->hash, h, SESSION_HASH_BYTES);
+	col_text(st, 1, ss->handle, sizeof ss->handle);
+	ss->user_id = sqlite3_column_int64(st, 2);
+	ss->created_at = sqlite3_column_int64(st, 3);
+	ss->last_seen = sqlite3_column_int64(st, 4);
+	ss->expires_at = sqlite3_column_int64(st, 5);
+	ss->pw_changed_at = sqlite3_column_int64(st, 6);
+	ss->request_count = sqlite3_column_int64(st, 7);
+	col_text(st, 8, ss->ip, sizeof ss->ip);
+	col_text(st, 9, ss->user_agent, sizeof ss->user_agent);
+}
+
+/*
+ * STORE_EXISTS for a duplicate hash; STORE_NOTFOUND when the user does not
+ * exist (foreign key).
+ */
+int
+store_session_create(struct store *s, const struct session *ss)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_CREATE);
+	int rc = STORE_ERROR, src;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "btiiiiiitt", ss->hash, (size_t)SESSION_HASH_BYTES,
+	    ss->handle, ss->user_id, ss->created_at, ss->last_seen,
+	    ss->expires_at, ss->pw_changed_at, ss->request_count, ss->ip,
+	    ss->user_agent) == -1)
+		goto out;
+	src = step(s, st);
+	if (src == SQLITE_DONE)
+		rc = STORE_OK;
+	else if (src == SQLITE_CONSTRAINT_PRIMARYKEY)
+		rc = STORE_EXISTS;
+	else if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
+		rc = STORE_NOTFOUND;
+	else
+		set_err(s, "create session", src);
+out:
+	stmt_done(st);
+	return rc;
+}
+
+int
+store_session_get(struct store *s, const unsigned char hash[SESSION_HASH_BYTES],
+    struct session *ss)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_GET);
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "b", hash, (size_t)SESSION_HASH_BYTES) == -1)
+		goto out;
+	if ((rc = row(s, st, "read session")) == STORE_OK)
+		read_session(st, ss);
+out:
+	stmt_done(st);
+	return rc;
+}
+
+int
+store_session_touch(struct store *s, const struct session *ss)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_TOUCH);
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "biitt", ss->hash, (size_t)SESSION_HASH_BYTES,
+	    ss->last_seen, ss->expires_at, ss->ip, ss->user_agent) == -1) {
+		stmt_done(st);
+		return STORE_ERROR;
+	}
+	return update_one(s, st, "touch session");
+}
+
+int
+store_session_delete(struct store *s,
+    const unsigned char hash[SESSION_HASH_BYTES])
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_DELETE);
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "b", hash, (size_t)SESSION_HASH_BYTES) == -1) {
+		stmt_done(st);
+		return STORE_ERROR;
+	}
+	return update_one(s, st, "delete session");
+}
+
+int
+store_session_delete_handle(struct store *s, const char *handle,
+    int64_t user_id, struct session *deleted)
+{
+	sqlite3_stmt *st;
+	int rc = STORE_ERROR;
+
+	/* A handle is exactly 12 characters; anything else matches nothing. */
+	if (strlen(handle) != SESSION_HANDLE_LEN)
+		return STORE_NOTFOUND;
+	if ((st = stmt(s, ST_SESSION_DELETE_HANDLE)) == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "ti", handle, user_id > 0 ? user_id : (int64_t)0)
+	    == -1)
+		goto out;
+	if ((rc = row(s, st, "revoke session")) == STORE_OK && deleted != NULL)
+		read_session(st, deleted);
+	/* RETURNING: the delete completes only when stepped to the end. */
+	if (rc == STORE_OK && step(s, st) != SQLITE_DONE) {
+		set_err(s, "revoke session", sqlite3_errcode(s->db));
+		rc = STORE_ERROR;
+	}
+out:
+	stmt_done(st);
+	return rc;
+}
+
+static int
+delete_count(struct store *s, enum st id, const char *what, const char *fmt,
+    int64_t a, int64_t *count)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	int64_t n = 0;
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (fmt[0] != '\0' && bind(s, st, fmt, a) == -1)
+		goto out;
+	if (run(s, st, what, &n) == 0) {
+		rc = STORE_OK;
+		if (count != NULL)
+			*count = n;
+	}
+out:
+	stmt_done(st);
+	return rc;
+}
+
+int
+store_session_delete_user(struct store *s, int64_t user_id, int64_t *count)
+{
+	return delete_count(s, ST_SESSION_DELETE_USER, "revoke user sessions",
+	    "i", user_id, count);
+}
+
+int
+store_session_delete_all(struct store *s, int64_t *count)
+{
+	return delete_count(s, ST_SESSION_DELETE_ALL, "delete all sessions",
+	    "", 0, count);
+}
+
+/* The callback's nonzero result stops the walk and is returned. */
+int
+store_session_list(struct store *s, int64_t user_id, store_session_cb cb,
+    void *arg)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_LIST);
+	struct session ss;
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "i", user_id > 0 ? user_id : (int64_t)0) == -1)
+		goto out;
+	while ((rc = row(s, st, "list sessions")) == STORE_OK) {
+		read_session(st, &ss);
+		if ((rc = cb(arg, &ss)) != 0)
+			break;
+	}
+	if (rc == STORE_NOTFOUND)
+		rc = STORE_OK;
+out:
+	stmt_done(st);
+	return rc;
+}
+
+static int
+count_query(struct store *s, enum st id, const char *what, const char *fmt,
+    int64_t a, int64_t *out)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (fmt[0] != '\0' && bind(s, st, fmt, a) == -1)
+		goto out;
+	rc = scalar(s, st, what, out);
+out:
+	stmt_done(st);
+	return rc;
+}
+
+int
+store_session_count(struct store *s, int64_t now, int64_t *count)
+{
+	return count_query(s, ST_SESSION_COUNT, "count sessions", "i", now,
+	    count);
+}
+
+/* ---- login failures ---- */
+
+int
+store_failure_get(struct store *s, char kind, const char *key,
+    struct login_failures *f)
+{
+	sqlite3_stmt *st = stmt(s, ST_FAILURE_GET);
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	memset(f, 0, sizeof *f);
+	if (bind(s, st, "ct", kind, key) == -1)
+		goto out;
+	if ((rc = row(s, st, "read login failures")) == STORE_OK) {
+		f->count = sqlite3_column_int64(st, 0);
+		f->first_at = sqlite3_column_int64(st, 1);
+		f->last_at = sqlite3_column_int64(st, 2);
+	}
+out:
+	stmt_done(st);
+	return rc;
+}
+
+int
+store_failure_add(struct store *s, char kind, const char *key, int64_t now,
+    int64_t window)
+{
+	sqlite3_stmt *st = stmt(s, ST_FAILURE_ADD);
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "ctii", kind, key, now, now - window) == -1)
+		goto out;
+	if (run(s, st, "count login failure", NULL) == 0)
+		rc = STORE_OK;
+out:
+	stmt_done(st);
+	return rc;
+}
+
+int
+store_failure_clear(struct store *s, char kind, const char *key)
+{
+	sqlite3_stmt *st = stmt(s, ST_FAILURE_CLEAR);
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "ct", kind, key) == -1)
+		goto out;
+	if (run(s, st, "clear login failures", NULL) == 0)
+		rc = STORE_OK;
+out:
+	stmt_done(st);
+	return rc;
+}
+
+/* ---- cache ---- */
+
+/* Never returns an expired row; e->value is malloc'd, even for 0 bytes. */
+int
+store_cache_get(struct store *s, int64_t scope, const char *key, int64_t now,
+    struct cache_entry *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_CACHE_GET);
+	const void *v;
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	memset(e, 0, sizeof *e);
+	if (bind(s, st, "iti", scope, key, now) == -1)
+		goto out;
+	if ((rc = row(s, st, "read cache")) != STORE_OK)
+		goto out;
+	v = sqlite3_column_blob(st, 0);
+	e->len = (size_t)sqlite3_column_bytes(st, 0);
+	if ((e->value = malloc(e->len > 0 ? e->len : 1)) == NULL) {
+		set_msg(s, "read cache: out of memory");
+		e->len = 0;
+		rc = STORE_ERROR;
+		goto out;
+	}
+	if (e->len > 0)
+		memcpy(e->value, v, e->len);
+	col_text(st, 1, e->content_type, sizeof e->content_type);
+	e->expires_at = sqlite3_column_int64(st, 2);
+out:
+	stmt_done(st);
+	return rc;
+}
+
+static int
+cache_exists(struct store *s, int64_t scope, const char *key, bool *exists)
+{
+	sqlite3_stmt *st = stmt(s, ST_CACHE_EXISTS);
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "it", scope, key) == -1)
+		goto out;
+	rc = row(s, st, "read cache");
+	*exists = rc == STORE_OK;
+	if (rc == STORE_NOTFOUND)
+		rc = STORE_OK;
+out:
+	stmt_done(st);
+	return rc;
+}
+
+/* Delete n rows with a LIMIT statement (scope ignored by ST_CACHE_CULL). */
+static int
+cache_delete_oldest(struct store *s, enum st id, int64_t scope, int64_t n,
+    int64_t *deleted)
+{
+	sqlite3_stmt *st = stmt(s, id);
+	int64_t k = 0;
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if ((id == ST_CACHE_EVICT_SCOPE ? bind(s, st, "ii", scope, n) :
+	    bind(s, st, "i", n)) == -1)
+		goto out;
+	if (run(s, st, "evict cache rows", &k) == 0) {
+		*deleted += k;
+		rc = STORE_OK;
+	}
+out:
+	stmt_done(st);
+	return rc;
+}
+
+/* A user at quota loses their own oldest rows, never another user's. */
+static int
+cache_quota(struct store *s, int64_t scope, const struct cache_limits *lim,
+    int64_t *evicted)
+{
+	int64_t n;
+
+	if (scope == CACHE_SCOPE_GLOBAL || lim->max_entries_per_user <= 0)
+		return STORE_OK;
+	if (count_query(s, ST_CACHE_SCOPE_COUNT, "count cache rows", "i",
+	    scope, &n) != STORE_OK)
+		return STORE_ERROR;
+	if (n < lim->max_entries_per_user)
+		return STORE_OK;
+	return cache_delete_oldest(s, ST_CACHE_EVICT_SCOPE, scope,
+	    n - lim->max_entries_per_user + 1, evicted);
+}
+
+/*
+ * The whole table at max_entries: expired rows go first, then (still
+ * full) the oldest 1/cull_frequency of all rows, at least one. A
+ * cull_frequency of 0 or less empties the table, as in Django.
+ */
+static int
+cache_cull(struct store *s, int64_t now, const struct cache_limits *lim,
+    int64_t *culled)
+{
+	int64_t n, k;
+
+	if (lim->max_entries <= 0)
+		return STORE_OK;
+	if (count_query(s, ST_CACHE_COUNT, "count cache rows", "", 0, &n)
+	    != STORE_OK)
+		return STORE_ERROR;
+	if (n < lim->max_entries)
+		return STORE_OK;
+	if (delete_count(s, ST_CACHE_DELETE_EXPIRED, "delete expired cache",
+	    "i", now, &k) != STORE_OK)
+		return STORE_ERROR;
+	*culled += k;
+	n -= k;
+	if (n < lim->max_entries)
+		return STORE_OK;
+	k = lim->cull_frequency > 0 ? n / lim->cull_frequency : n;
+	return cache_delete_oldest(s, ST_CACHE_CULL, 0, k > 0 ? k : 1, culled);
+}
+
+static int
+cache_put(struct store *s, int64_t scope, const char *key, const void *value,
+    size_t len, const char *content_type, int64_t now, int64_t expires_at)
+{
+	sqlite3_stmt *st = stmt(s, ST_CACHE_PUT);
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "itbtii", scope, key, value, len, content_type, now,
+	    expires_at) == -1)
+		goto out;
+	if (run(s, st, "write cache", NULL) == 0)
+		rc = STORE_OK;
+out:
+	stmt_done(st);
+	return rc;
+}
+
+int
+store_cache_set(struct store *s, int64_t scope, const char *key,
+    const void *value, size_t len, const char *content_type, int64_t now,
+    int64_t expires_at, const struct cache_limits *limits, int64_t *evicted,
+    int64_t *culled)
+{
+	static const struct cache_limits unlimited;
+	const struct cache_limits *lim = limits != NULL ? limits : &unlimited;
+	int64_t nevicted = 0, nculled = 0;
+	bool exists;
+
+	if (strlen(content_type) >= CTYPE_MAX) {
+		set_msg(s, "write cache: content type too long");
+		return STORE_ERROR;
+	}
+	if (begin(s) == -1)
+		return STORE_ERROR;
+	if (cache_exists(s, scope, key, &exists) != STORE_OK)
+		goto fail;
+	if (!exists && (cache_quota(s, scope, lim, &nevicted) != STORE_OK ||
+	    cache_cull(s, now, lim, &nculled) != STORE_OK))
+		goto fail;
+	if (cache_put(s, scope, key, value, len, content_type, now,
+	    expires_at) != STORE_OK || commit(s) == -1)
+		goto fail;
+	if (evicted != NULL)
+		*evicted = nevicted;
+	if (culled != NULL)
+		*culled = nculled;
+	return STORE_OK;
+fail:
+	rollback(s);
+	return STORE_ERROR;
+}
+
+int
+store_cache_delete(struct store *s, int64_t scope, const char *key)
+{
+	sqlite3_stmt *st = stmt(s, ST_CACHE_DELETE);
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "it", scope, key) == -1) {
+		stmt_done(st);
+		return STORE_ERROR;
+	}
+	return update_one(s, st, "delete cache row");
+}
+
+int
+store_cache_count(struct store *s, int64_t *count)
+{
+	return count_query(s, ST_CACHE_COUNT, "count cache rows", "", 0,
+	    count);
+}
+
+/* ---- cleanup ---- */
+
+/* batch <= 0 means no limit (LIMIT -1 in SQLite). */
+int
+store_cleanup_sessions(struct store *s, int64_t now, int64_t absolute_age,
+    int64_t batch, int64_t *deleted)
+{
+	sqlite3_stmt *st = stmt(s, ST_CLEANUP_SESSIONS);
+	int64_t n = 0;
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "iii", now, absolute_age,
+	    batch > 0 ? batch : (int64_t)-1) == -1)
+		goto out;
+	if (run(s, st, "clean up sessions", &n) == 0) {
+		rc = STORE_OK;
+		if (deleted != NULL)
+			*deleted = n;
+	}
+out:
+	stmt_done(st);
+	return rc;
+}
+
+int
+store_cleanup_cache(struct store *s, int64_t now, int64_t batch,
+    int64_t *deleted)
+{
+	sqlite3_stmt *st = stmt(s, ST_CLEANUP_CACHE);
+	int64_t n = 0;
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "ii", now, batch > 0 ? batch : (int64_t)-1) == -1)
+		goto out;
+	if (run(s, st, "clean up cache", &n) == 0) {
+		rc = STORE_OK;
+		if (deleted != NULL)
+			*deleted = n;
+	}
+out:
+	stmt_done(st);
+	return rc;
+}
+
+int
+store_cleanup_failures(struct store *s, int64_t now, int64_t keep,
+    int64_t *deleted)
+{
+	return delete_count(s, ST_CLEANUP_FAILURES, "clean up login failures",
+	    "i", now - keep, deleted);
+}
+
+/* ---- size and counters ---- */
+
+int
+store_db_size(struct store *s, int64_t *bytes)
+{
+	return count_query(s, ST_DB_SIZE, "database size", "", 0, bytes);
+}
+
+int
+store_counter_add(struct store *s, const char *name, int64_t delta)
+{
+	sqlite3_stmt *st = stmt(s, ST_COUNTER_ADD);
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "ti", name, delta) == -1)
+		goto out;
+	if (run(s, st, "add to counter", NULL) == 0)
+		rc = STORE_OK;
+out:
+	stmt_done(st);
+	return rc;
+}
+
+/* A counter never written reads as 0. */
+int
+store_counter_get(struct store *s, const char *name, int64_t *value)
+{
+	sqlite3_stmt *st = stmt(s, ST_COUNTER_GET);
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "t", name) == -1)
+		goto out;
+	rc = row(s, st, "read counter");
+	if (rc == STORE_OK)
+		*value = sqlite3_column_int64(st, 0);
+	else if (rc == STORE_NOTFOUND) {
+		*value = 0;
+		rc = STORE_OK;
+	}
+out:
+	stmt_done(st);
+	return rc;
+}

@@ -1,0 +1,794 @@
+"""
+Integration harness for sessiongw: real nginx in front, the real daemon
+behind it, a real SQLite file, all inside one temp dir per Gateway.
+
+    gw = Gateway(overrides={"session": {"cookie_age": 3}})
+    gw.start()                      # setup-session-security, users, serve, nginx
+    r = gw.request("GET", "/session/healthz")
+    gw.close()                      # stops what it started, by PID
+
+nginx serves conf/nginx/example-site.conf (listen/root/include paths
+rewritten to the temp dir) with conf/nginx/sessiongw.conf included
+verbatim, so the tests check the files users install.
+
+Environment: SESSIONGW_BIN (default REPO/build/sessiongw), NGINX_BIN,
+SG_KEEP_TMP=1 keeps every temp dir. On a test failure the temp dirs of the
+gateways alive at that moment are kept and their paths, the daemon's log
+tail and nginx's error log tail are attached to the failure report.
+Stdlib only.
+"""
+
+import atexit
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SESSIONGW_BIN = os.environ.get("SESSIONGW_BIN") or str(REPO / "build" / "sessiongw")
+NGINX_BIN = os.environ.get("NGINX_BIN") or shutil.which("nginx") or "/usr/sbin/nginx"
+SNIPPET = REPO / "conf" / "nginx" / "sessiongw.conf"
+EXAMPLE_SITE = REPO / "conf" / "nginx" / "example-site.conf"
+
+TOKEN_LABEL = b"sessiongw-session-v1"
+COOKIE = "sessionid"
+APP_MARKER = "APP-MARKER-5b1e9c"
+API_MARKER = "API-MARKER-77d0a2"
+
+# name -> (password, admin). Distinctive passwords so the audit/db scans can
+# look for them.
+USERS = {
+    "alice": ("pw-alice-Qx7!vault", False),
+    "bob": ("pw-bob-Zr4#harbor", False),
+    "carol": ("pw-carol-Adm1n$peak", True),
+}
+
+# Every process any Gateway started, killed at exit if still alive.
+_PROCS = []
+# Gateways currently started, for failure reports.
+_ACTIVE = []
+
+
+def _kill_all():
+    for p in _PROCS:
+        if p.poll() is None:
+            try:
+                p.kill()
+                p.wait(timeout=5)
+            except Exception:
+                pass
+
+
+atexit.register(_kill_all)
+
+
+def have_binary():
+    return os.access(SESSIONGW_BIN, os.X_OK)
+
+
+def need_binary():
+    if not have_binary():
+        pytest.skip("sessiongw binary not built: %s" % SESSIONGW_BIN)
+
+
+# --------------------------------------------------------------------------
+# tokens and cookies
+
+
+def b64u(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def unb64u(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def make_token(key, sid):
+    """base64url(id) "." base64url(HMAC-SHA256(key, LABEL || id)), unpadded."""
+    tag = hmac.new(key, TOKEN_LABEL + sid, hashlib.sha256).digest()
+    return b64u(sid) + "." + b64u(tag)
+
+
+def token_id(token):
+    return unb64u(token.split(".", 1)[0])
+
+
+def token_tag(token):
+    return unb64u(token.split(".", 1)[1])
+
+
+def token_signed_by(token, key):
+    return hmac.compare_digest(make_token(key, token_id(token)), token)
+
+
+def handle_of(token):
+    return hashlib.sha256(token_id(token)).hexdigest()[:12]
+
+
+def parse_set_cookie(value):
+    """'n=v; Path=/; HttpOnly' -> (n, v, {'path': '/', 'httponly': True})."""
+    parts = [p.strip() for p in value.split(";")]
+    name, _, val = parts[0].partition("=")
+    attrs = {}
+    for p in parts[1:]:
+        if not p:
+            continue
+        k, eq, v = p.partition("=")
+        attrs[k.strip().lower()] = v.strip() if eq else True
+    return name.strip(), val.strip(), attrs
+
+
+def is_clearing(attrs, value):
+    if value not in ("", '""'):
+        return False
+    if "max-age" in attrs:
+        return attrs["max-age"] in ("0", "-1") or attrs["max-age"].startswith("-")
+    exp = attrs.get("expires")
+    return isinstance(exp, str) and "1970" in exp
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # list of (name, value), repeats kept
+        self.body = body
+
+    def header(self, name, default=None):
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return default
+
+    def headers_all(self, name):
+        name = name.lower()
+        return [v for k, v in self.headers if k.lower() == name]
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def cookies(self, name=COOKIE):
+        """Parsed Set-Cookie headers for name: list of (value, attrs)."""
+        out = []
+        for v in self.headers_all("Set-Cookie"):
+            n, val, attrs = parse_set_cookie(v)
+            if n == name:
+                out.append((val, attrs))
+        return out
+
+    def token(self, name=COOKIE):
+        """The (single, non-clearing) session token this response sets."""
+        c = [(v, a) for v, a in self.cookies(name) if not is_clearing(a, v)]
+        assert len(c) == 1, "expected one %s Set-Cookie, got %r" % (name, self.headers)
+        return c[0][0]
+
+    def __repr__(self):
+        return "<Response %d %r %r>" % (self.status, self.headers, self.body[:300])
+
+
+def http_request(port, method, path, body=None, headers=None, cookie=None,
+                 origin=None, host=None, source=None, timeout=15, addr="127.0.0.1"):
+    """One request on a fresh connection. body: bytes, str or dict (JSON)."""
+    hdrs = dict(headers or {})
+    if isinstance(body, dict):
+        body = json.dumps(body).encode()
+        hdrs.setdefault("Content-Type", "application/json")
+    elif isinstance(body, str):
+        body = body.encode()
+    if cookie is not None:
+        hdrs["Cookie"] = cookie if "=" in cookie or cookie == "" else "%s=%s" % (COOKIE, cookie)
+    if origin is not None:
+        hdrs["Origin"] = origin
+    if host is not None:
+        hdrs["Host"] = host
+    if body is None and method in ("POST", "PUT"):
+        body = b""
+    conn = http.client.HTTPConnection(addr, port, timeout=timeout,
+                                      source_address=(source, 0) if source else None)
+    try:
+        conn.request(method, path, body=body, headers=hdrs)
+        r = conn.getresponse()
+        data = r.read()
+        return Response(r.status, r.getheaders(), data)
+    finally:
+        conn.close()
+
+
+def form(**kw):
+    from urllib.parse import urlencode
+    return urlencode(kw)
+
+
+FORM_CT = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def free_port():
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def wait_for(pred, timeout, what):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return
+        time.sleep(0.02)
+    raise TimeoutError("timed out waiting for " + what)
+
+
+def unix_connectable(path):
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.settimeout(0.5)
+        s.connect(str(path))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def tcp_connectable(port, addr="127.0.0.1"):
+    try:
+        socket.create_connection((addr, port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def tail(path, n=40):
+    try:
+        lines = Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no %s)" % path
+    return "\n".join(lines[-n:])
+
+
+# --------------------------------------------------------------------------
+# the gateway
+
+
+class Gateway:
+    """One daemon + one nginx in a fresh temp dir."""
+
+    def __init__(self, overrides=None, users=USERS, fallback_files=0, threads=4):
+        self.overrides = overrides or {}
+        self.users = dict(users)
+        self.nfallback = fallback_files
+        self.threads = threads
+        self.tmp = None
+        self.daemon = None
+        self.nginx = None
+        self.keep = bool(os.environ.get("SG_KEEP_TMP"))
+        self.port = None
+
+    # paths
+    def p(self, name):
+        return self.tmp / name
+
+    @property
+    def conf(self):
+        return self.p("sessiongw.conf")
+
+    @property
+    def sock(self):
+        return self.p("sg.sock")
+
+    @property
+    def db_path(self):
+        return self.p("sg.db")
+
+    @property
+    def audit_path(self):
+        return self.p("audit.log")
+
+    @property
+    def key_path(self):
+        return self.p("secret.key")
+
+    def fallback_path(self, i):
+        return self.p("fallback%d.key" % i)
+
+    @property
+    def origin(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    # lifecycle
+    def start(self, daemon=True, setup=True):
+        self.tmp = Path(tempfile.mkdtemp(prefix="sgw-"))
+        os.chmod(self.tmp, 0o700)
+        _ACTIVE.append(self)
+        try:
+            self.port = free_port()
+            for i in range(self.nfallback):
+                self.write_keyfile(self.fallback_path(i), [os.urandom(32)])
+            self.write_config()
+            self.write_www()
+            if daemon:
+                need_binary()
+                if setup:
+                    self.setup()
+                    for name, (pw, admin) in self.users.items():
+                        self.add_user(name, pw, admin)
+                self.start_daemon()
+            self.start_nginx()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self, failed=False):
+        self.stop_nginx()
+        if self.daemon is not None and self.daemon.poll() is None:
+            self.daemon.terminate()
+            try:
+                self.daemon.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait(timeout=5)
+        if self in _ACTIVE:
+            _ACTIVE.remove(self)
+        if self.tmp and not (self.keep or failed):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def debug_report(self):
+        return "temp dir: %s\n--- daemon log ---\n%s\n--- nginx error.log ---\n%s\n" % (
+            self.tmp, tail(self.p("daemon.log")), tail(self.p("error.log"), 15))
+
+    # files
+    def config_dict(self):
+        t = self.tmp
+        c = {
+            "server": {
+                "listen": "unix:%s" % self.sock,
+                "threads": self.threads,
+                "socket_mode": "0660",
+                "database": t / "sg.db",
+                "audit_log": t / "audit.log",
+                "secret_key_file": t / "secret.key",
+            },
+            "session": {},
+            "login": {},
+        }
+        if self.nfallback:
+            c["server"]["secret_key_fallback_files"] = ",".join(
+                str(self.fallback_path(i)) for i in range(self.nfallback))
+        for sec, kv in self.overrides.items():
+            for k, v in kv.items():
+                c.setdefault(sec, {})[k] = v
+        return c
+
+    def write_config(self):
+        out = ["; written by tests/integration/conftest.py"]
+        for sec, kv in self.config_dict().items():
+            kv = {k: v for k, v in kv.items() if v is not None}
+            if not kv:
+                continue
+            out.append("[%s]" % sec)
+            for k, v in kv.items():
+                if isinstance(v, bool):
+                    v = "true" if v else "false"
+                out.append("%s = %s" % (k, v))
+        self.conf.write_text("\n".join(out) + "\n")
+
+    @staticmethod
+    def write_keyfile(path, keys):
+        path = Path(path)
+        fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("".join(k.hex() + "\n" for k in keys))
+        os.chmod(path, 0o600)
+
+    @staticmethod
+    def read_keyfile(path):
+        return [bytes.fromhex(l.strip()) for l in Path(path).read_text().splitlines()
+                if l.strip()]
+
+    def keys(self):
+        return self.read_keyfile(self.key_path)
+
+    def write_www(self):
+        www = self.p("www")
+        (www / "app").mkdir(parents=True)
+        (www / "api").mkdir(parents=True)
+        (www / "index.html").write_text("<p>public</p>\n")
+        (www / "app" / "index.html").write_text("<p>%s</p>\n" % APP_MARKER)
+        (www / "app" / "page.html").write_text("<p>%s page</p>\n" % APP_MARKER)
+        (www / "api" / "index.json").write_text('{"marker":"%s"}\n' % API_MARKER)
+        (www / "api" / "data.json").write_text('{"marker":"%s"}\n' % API_MARKER)
+
+    def site_block(self):
+        """example-site.conf with its three deployment paths pointed here."""
+        text = EXAMPLE_SITE.read_text()
+        subs = [
+            (r"listen 127\.0\.0\.1:8080;", "listen 127.0.0.1:%d;" % self.port),
+            (r"root /var/www/example;", "root %s;" % self.p("www")),
+            (r"include /etc/nginx/snippets/sessiongw\.conf;", "include %s;" % SNIPPET),
+        ]
+        for pat, rep in subs:
+            text, n = re.subn(pat, rep, text)
+            if n != 1:
+                raise AssertionError("example-site.conf: expected one %r" % pat)
+        return text
+
+    def write_nginx_conf(self):
+        t = self.tmp
+        (t / "ngx-tmp").mkdir(exist_ok=True)
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        temps = "".join("    %s_temp_path %s;\n" % (k, t / "ngx-tmp" / k)
+                        for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        conf = (
+            "daemon off;\nmaster_process on;\nworker_processes 1;\n%s"
+            "pid %s;\nerror_log %s info;\n"
+            "events { worker_connections 256; }\n"
+            "http {\n"
+            "    include /etc/nginx/mime.types;\n"
+            "    default_type application/octet-stream;\n"
+            "    access_log %s;\n%s"
+            "    upstream sessiongw { server unix:%s; }\n"
+            "%s\n"
+            "}\n"
+        ) % (user, t / "nginx.pid", t / "error.log", t / "access.log", temps,
+             self.sock, self.site_block())
+        self.p("nginx.conf").write_text(conf)
+
+    # the CLI
+    def run(self, *args, input=None, check=True, timeout=60):
+        need_binary()
+        r = subprocess.run([SESSIONGW_BIN, "-c", str(self.conf)] + [str(a) for a in args],
+                           input=input, capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError("sessiongw %s: exit %d\nstdout:\n%s\nstderr:\n%s" % (
+                " ".join(map(str, args)), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def setup(self, *extra, check=True):
+        return self.run("setup-session-security", *extra, check=check)
+
+    def add_user(self, name, pw, admin=False):
+        args = ["user", "add", name, "--password-stdin"] + (["--admin"] if admin else [])
+        return self.run(*args, input=pw + "\n")
+
+    # the daemon
+    def start_daemon(self, wait=True):
+        assert self.daemon is None or self.daemon.poll() is not None
+        log = open(self.p("daemon.log"), "ab")
+        try:
+            self.daemon = subprocess.Popen(
+                [SESSIONGW_BIN, "-c", str(self.conf), "serve"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        finally:
+            log.close()
+        _PROCS.append(self.daemon)
+        if wait:
+            def up():
+                if self.daemon.poll() is not None:
+                    raise AssertionError("sessiongw serve exited %d:\n%s" % (
+                        self.daemon.returncode, tail(self.p("daemon.log"))))
+                return unix_connectable(self.sock)
+            wait_for(up, 15, "the daemon's socket")
+        return self.daemon
+
+    def stop_daemon(self, sig=signal.SIGTERM, timeout=15):
+        """Signal the daemon and wait; returns its exit code."""
+        d = self.daemon
+        if d is None or d.poll() is not None:
+            return d.returncode if d else None
+        d.send_signal(sig)
+        try:
+            return d.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            d.kill()
+            d.wait(timeout=5)
+            raise AssertionError("daemon did not exit within %ds of signal %d" % (timeout, sig))
+
+    def restart_daemon(self):
+        rc = self.stop_daemon()
+        assert rc == 0, "daemon exit status %r after SIGTERM" % rc
+        self.start_daemon()
+
+    def hup(self, settle=0.3):
+        self.daemon.send_signal(signal.SIGHUP)
+        time.sleep(settle)
+        assert self.daemon.poll() is None, "daemon died on SIGHUP"
+
+    # nginx
+    def start_nginx(self):
+        self.write_nginx_conf()
+        t = self.tmp
+        r = subprocess.run([NGINX_BIN, "-t", "-p", str(t), "-c", str(t / "nginx.conf"),
+                            "-e", str(t / "error.log")], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise AssertionError("nginx -t failed:\n" + r.stderr)
+        log = open(t / "nginx.out", "ab")
+        try:
+            self.nginx = subprocess.Popen(
+                [NGINX_BIN, "-p", str(t), "-c", str(t / "nginx.conf"), "-e", str(t / "error.log")],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        finally:
+            log.close()
+        _PROCS.append(self.nginx)
+
+        def up():
+            if self.nginx.poll() is not None:
+                raise AssertionError("nginx exited:\n" + tail(t / "error.log"))
+            return tcp_connectable(self.port)
+        wait_for(up, 10, "nginx")
+
+    def stop_nginx(self):
+        n = self.nginx
+        if n is not None and n.poll() is None:
+            n.send_signal(signal.SIGQUIT)  # graceful; workers exit with it
+            try:
+                n.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                n.kill()
+                n.wait(timeout=5)
+        self.nginx = None
+
+    # HTTP
+    def request(self, method, path, **kw):
+        return http_request(self.port, method, path, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body, **kw)
+
+    def login_response(self, user, password=None, how="json", **kw):
+        if password is None:
+            password = self.users[user][0]
+        if how == "json":
+            return self.post("/session/login", {"username": user, "password": password}, **kw)
+        hdrs = dict(FORM_CT)
+        hdrs.update(kw.pop("headers", {}))
+        return self.post("/session/login", form(username=user, password=password),
+                         headers=hdrs, **kw)
+
+    def login(self, user="alice", **kw):
+        r = self.login_response(user, **kw)
+        assert r.status == 200, "login %s: %r" % (user, r)
+        return r.token()
+
+    def validate(self, token, **kw):
+        return self.get("/session/validate", cookie=token, **kw)
+
+    # the records
+    def audit(self):
+        try:
+            text = self.audit_path.read_text()
+        except FileNotFoundError:
+            return []
+        return [json.loads(l) for l in text.splitlines() if l.strip()]
+
+    def audit_events(self, event):
+        return [e for e in self.audit() if e.get("event") == event]
+
+    def audit_mark(self):
+        """Number of audit lines now; pass to audit_since()."""
+        return len(self.audit())
+
+    def audit_since(self, mark, event=None):
+        lines = self.audit()[mark:]
+        return [e for e in lines if event is None or e.get("event") == event]
+
+    def wait_audit(self, mark, event, timeout=3):
+        end = time.monotonic() + timeout
+        while True:
+            ev = self.audit_since(mark, event)
+            if ev or time.monotonic() > end:
+                return ev
+            time.sleep(0.05)
+
+    def db(self):
+        c = sqlite3.connect("file:%s?mode=ro" % self.db_path, uri=True, timeout=10)
+        c.row_factory = sqlite3.Row
+        return c
+
+    def db_rows(self, table):
+        with self.db() as c:
+            return [dict(r) for r in c.execute("SELECT * FROM %s" % table)]
+
+    def count_sessions(self):
+        c = self.db()
+        try:
+            return c.execute("SELECT count(*) FROM sessions").fetchone()[0]
+        finally:
+            c.close()
+
+
+# --------------------------------------------------------------------------
+# fixtures
+
+
+@pytest.fixture(scope="module")
+def gw():
+    """A default gateway shared by a test module."""
+    g = Gateway()
+    g.start()
+    try:
+        yield g
+    finally:
+        g.close(failed=g.keep)
+
+
+@pytest.fixture
+def make_gw():
+    """Factory for per-test gateways with config overrides."""
+    made = []
+
+    def make(overrides=None, **kw):
+        g = Gateway(overrides, **kw)
+        made.append(g)
+        return g.start()
+    try:
+        yield make
+    finally:
+        for g in made:
+            g.close(failed=g.keep)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed:
+        for g in list(_ACTIVE):
+            g.keep = True
+            rep.sections.append(("gateway %s" % g.tmp, g.debug_report()))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "html: browser sign-in pages (SPEC 'Browser sign-in')")
+    config.addinivalue_line("markers", "slow: sleeps for expiry")
+    config.addinivalue_line("markers", "nginx_only: needs no sessiongw binary")
+
+
+# --------------------------------------------------------------------------
+# a tiny FastCGI responder, to check the nginx side without the daemon
+
+
+class FakeFastCGI:
+    """Threaded FastCGI responder on a unix socket. Records every request's
+    params; answers /session/validate with 200 for Cookie sessionid=good
+    (plus X-Session-User and a Set-Cookie) and 401 otherwise; everything else
+    with 200 and the params as JSON."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.requests = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.bind(self.path)
+        os.chmod(self.path, 0o666)
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.stopping = False
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(5)
+        self.sock.close()
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+    def _loop(self):
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    @staticmethod
+    def _read(c, n):
+        b = b""
+        while len(b) < n:
+            x = c.recv(n - len(b))
+            if not x:
+                raise EOFError
+            b += x
+        return b
+
+    @staticmethod
+    def _pairs(data):
+        out, i = [], 0
+
+        def ln():
+            nonlocal i
+            if data[i] < 128:
+                i += 1
+                return data[i - 1]
+            v = struct.unpack(">I", data[i:i + 4])[0] & 0x7FFFFFFF
+            i += 4
+            return v
+        while i < len(data):
+            nl = ln()
+            vl = ln()
+            out.append((data[i:i + nl].decode("latin-1"), data[i + nl:i + nl + vl].decode("latin-1")))
+            i += nl + vl
+        return out
+
+    @staticmethod
+    def _rec(t, rid, content):
+        out = b""
+        for off in range(0, max(len(content), 1), 65535):
+            chunk = content[off:off + 65535]
+            out += struct.pack(">BBHHBx", 1, t, rid, len(chunk), 0) + chunk
+            if not content:
+                break
+        return out
+
+    def _serve(self, c):
+        c.settimeout(10)
+        try:
+            params, stdin, rid = b"", b"", 1
+            while True:
+                h = self._read(c, 8)
+                _, t, rid, clen, plen = struct.unpack(">BBHHBx", h)
+                content = self._read(c, clen)
+                self._read(c, plen)
+                if t == 4:
+                    params += content
+                elif t == 5:
+                    stdin += content
+                    if clen == 0:
+                        break
+            pairs = self._pairs(params)
+            env = dict(reversed(pairs))  # first occurrence wins, like FCGX_GetParam
+            with self.lock:
+                self.requests.append({"pairs": pairs, "env": env, "stdin": stdin})
+            uri = env.get("DOCUMENT_URI", "")
+            if uri == "/session/validate":
+                if "sessionid=good" in env.get("HTTP_COOKIE", ""):
+                    head = ("Status: 200 OK\r\nX-Session-User: fakeuser\r\n"
+                            "Set-Cookie: sessionid=good2; Path=/\r\n\r\n")
+                else:
+                    head = ("Status: 401 Unauthorized\r\n"
+                            "Set-Cookie: sessionid=; Path=/; Max-Age=0\r\n"
+                            "Content-Type: application/json\r\n\r\n"
+                            '{"error":"no_session","message":"x"}')
+                out = head.encode()
+            else:
+                body = json.dumps({"pairs": pairs, "stdin": stdin.decode("latin-1")}).encode()
+                out = b"Status: 200 OK\r\nContent-Type: application/json\r\n\r\n" + body
+            c.sendall(self._rec(6, rid, out) + self._rec(6, rid, b"")
+                      + self._rec(3, rid, struct.pack(">IB3x", 0, 0)))
+        except (EOFError, OSError):
+            pass
+        finally:
+            c.close()
+
+    def validate_calls(self):
+        with self.lock:
+            return [r for r in self.requests if r["env"].get("DOCUMENT_URI") == "/session/validate"]
