@@ -4,6 +4,7 @@
 #   make test       unit + integration tests (real nginx, daemon, SQLite)
 #   make check      the same tests, built with ASan + UBSan
 #   make deps       install the Debian packages needed to build and test
+#   make demo       run it behind nginx on 127.0.0.1:8080 (./demo/)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX	?= /usr/local
@@ -74,6 +75,12 @@ deps:
 	    libcjson-dev libinih-dev nginx-light curl sqlite3 jq \
 	    python3 python3-pytest valgrind
 
+demo: $(B)/sessiongw
+	sh tools/demo.sh
+
+demo-stop:
+	sh tools/demo-stop.sh
+
 install: $(B)/sessiongw
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/sessiongw
 	install -m 0755 $(B)/sessiongw $(DESTDIR)$(BINDIR)/sessiongw
@@ -83,4 +90,4 @@ install: $(B)/sessiongw
 clean:
 	rm -rf build build-asan sessiongw
 
-.PHONY: all unit test check deps install clean
+.PHONY: all unit test check deps demo demo-stop install clean

@@ -258,8 +258,8 @@ rotate_key(struct setup *s, unsigned char (*keys)[KEY_BYTES])
 		return;
 	}
 	cli_check(&s->chk, CHECK_OK, "rotated secret key: new signing key on "
-	    "line 1 of %s, %d previous key%s still verify%s", path, n - 1,
-	    n - 1 == 1 ? "" : "s", n - 1 == 1 ? "es" : "");
+	    "line 1 of %s, %d previous key%s kept for verifying", path,
+	    n - 1, n - 1 == 1 ? "" : "s");
 	if ((d = cJSON_CreateObject()) != NULL)
 		cJSON_AddNumberToObject(d, "keys", n);
 	cli_audit(AUDIT_KEY_ROTATED, NULL, 0, NULL, d);
@@ -276,8 +276,8 @@ check_keyring(struct setup *s)
 		cli_check(&s->chk, CHECK_FAIL, "%s", err);
 		return;
 	}
-	cli_check(&s->chk, CHECK_OK, "key ring loads: %d key%s verify, line 1 "
-	    "signs", ring.nkeys, ring.nkeys == 1 ? "" : "s");
+	cli_check(&s->chk, CHECK_OK, "key ring loads: %d key%s (line 1 of the "
+	    "key file signs)", ring.nkeys, ring.nkeys == 1 ? "" : "s");
 	keyring_free(&ring);
 }
 

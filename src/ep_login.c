@@ -46,8 +46,8 @@ audit_login(struct request *r, enum audit_event ev, const char *user,
 	audit_from_request(&a, r);
 	if (a.user == NULL)
 		a.user = user;
-	a.detail = cJSON_CreateObject();
-	if (a.detail != NULL && key != NULL) {
+	a.detail = key != NULL ? cJSON_CreateObject() : NULL;
+	if (a.detail != NULL) {
 		if (val != NULL)
 			cJSON_AddStringToObject(a.detail, key, val);
 		else
