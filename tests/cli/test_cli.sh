@@ -306,6 +306,58 @@ expect 0 "stats --json exits 0"
 check "stats --json is one JSON object" \
     jqt '.users == 1 and (.cache_hits | type) == "number"' "$T/out"
 
+# --- with real session rows (seeded with the sqlite3 shell) ----------------
+
+# seed HANDLE USER_ID EXPIRES_IN: one session row, as the daemon would write.
+seed() {
+	now=$(date +%s)
+	sqlite3 "$T/db/sessiongw.db" "INSERT INTO sessions (hash, handle,
+	    user_id, created_at, last_seen, expires_at, pw_changed_at,
+	    request_count, ip, user_agent) VALUES (randomblob(32), '$1', $2,
+	    $now - 100, $now - 10, $now + $3, 0, 1, '192.0.2.7',
+	    'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36')"
+}
+
+if command -v sqlite3 >/dev/null 2>&1; then
+	run user list
+	alice_id=$(awk '$2 == "alice" { print $1 }' "$T/out")
+	seed 0123456789ab "$alice_id" 600
+	seed abcdefabcdef "$alice_id" 600
+	seed 00000000dead "$alice_id" -50
+	run sessions list --user alice
+	expect 0 "sessions list --user with sessions"
+	check "sessions list shows handle, user and ip" \
+	    grep -q '^0123456789ab  *alice .* 192\.0\.2\.7 ' "$T/out"
+	check "sessions list truncates long user agents" out_has "..."
+	run stats
+	check "stats counts only live sessions" grep -qx 'sessions_active 2' "$T/out"
+	run clearsessions
+	check "clearsessions deletes the expired session" \
+	    grep -qx 'deleted 1 expired sessions, 0 expired cache rows' "$T/out"
+	run sessions revoke 0123456789AB
+	expect 0 "sessions revoke HANDLE"
+	check "revoking a handle revokes 1" grep -qx 'revoked 1 sessions' "$T/out"
+	run sessions revoke 0123456789ab
+	expect 1 "a revoked handle is gone"
+	run_pw 'yet another password' user passwd alice --password-stdin
+	check "user passwd revokes the user's sessions" out_has "revoked 1 sessions"
+	seed 111111111111 "$alice_id" 600
+	seed 222222222222 "$alice_id" 600
+	run user lock alice
+	check "user lock revokes the user's sessions" out_has "revoked 2 sessions"
+	run user unlock alice
+	seed 333333333333 "$alice_id" 600
+	seed 444444444444 "$alice_id" 600
+	run setup-session-security
+	check "setup prints how many sessions it cleared" \
+	    grep -qx 'cleared 2 existing sessions' "$T/out"
+	seed 555555555555 "$alice_id" 600
+	run sessions revoke --all
+	check "sessions revoke --all counts" grep -qx 'revoked 1 sessions' "$T/out"
+else
+	echo "# sqlite3 shell not found: skipping the checks on seeded sessions"
+fi
+
 # --- audit ----------------------------------------------------------------
 
 check "the audit log exists" test -s "$AUDIT"
