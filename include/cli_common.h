@@ -33,7 +33,10 @@ void	cli_printable(const char *s, char *out, size_t outsz, size_t max);
 
 /* Reset getopt_long for a fresh parse (opterr off: we print our own). */
 void	cli_getopt_reset(void);
-/* One usage line for a bad option after getopt_long returned '?' or ':'. */
+/*
+ * One usage line for a bad option after getopt_long returned '?' or ':';
+ * cmd (NULL for the global options) prefixes it. Returns EXIT_USAGE.
+ */
 int	cli_bad_option(const char *cmd, int argc, char **argv, int c);
 
 /*

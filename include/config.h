@@ -73,7 +73,8 @@ void	config_defaults(struct config *);
 
 /*
  * Read path over the defaults already in cfg. Returns 0, or -1 with one line
- * naming the file, the line, the key and the value in err.
+ * naming the file, the line, the key and the value in err
+ * ("FILE:LINE: [section] key = value: reason"); on error cfg is unchanged.
  */
 int	config_load(struct config *, const char *path, char *err, size_t errsz)
 	    __attribute__((warn_unused_result));

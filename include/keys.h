@@ -23,9 +23,10 @@ struct keyring {
 struct config;
 
 /*
- * Load the ring from cfg's key file and fallback files. Returns 0, or -1
- * with a message naming the file and line (never the key) in err.
- * On success *out owns its memory: release with keyring_free().
+ * Load the ring from cfg's key file and fallback files (all of them must
+ * pass the mode check). Returns 0, or -1 with a message naming the file and
+ * line (never the key) in err. On success *out owns its memory, which is
+ * read-only (sodium_mprotect_readonly): release with keyring_free().
  */
 int	keyring_load(struct keyring *out, const struct config *cfg,
 	    char *err, size_t errsz) __attribute__((warn_unused_result));

@@ -68,6 +68,20 @@ cli_printable(const char *s, char *out, size_t outsz, size_t max)
 	out[i] = '\0';
 }
 
+/* In this file, not main.c: cmd_serve and the unit tests use it too. */
+int
+cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
 void
 cli_getopt_reset(void)
 {
@@ -86,10 +100,11 @@ cli_bad_option(const char *cmd, int argc, char **argv, int c)
 		arg = argv[optind - 1];
 	cli_printable(arg, shown, sizeof shown, 64);
 	if (c == ':')
-		cli_error("%s: option '%s' needs a value; see --help", cmd,
-		    shown);
+		cli_error("%s%soption '%s' needs a value; see --help",
+		    cmd ? cmd : "", cmd ? ": " : "", shown);
 	else
-		cli_error("%s: bad option '%s'; see --help", cmd, shown);
+		cli_error("%s%sbad option '%s'; see --help", cmd ? cmd : "",
+		    cmd ? ": " : "", shown);
 	return EXIT_USAGE;
 }
 

@@ -172,19 +172,6 @@ command_find(const char *name)
 	return NULL;
 }
 
-int
-cli_wants_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* Global options. Returns -1 to go on, else the exit status. */
 static int
 parse_global(int argc, char **argv, const char **cfgpath)
@@ -212,7 +199,7 @@ parse_global(int argc, char **argv, const char **cfgpath)
 			printf("sessiongw %s\n", SESSIONGW_VERSION);
 			return EXIT_OK;
 		default:
-			return cli_bad_option("sessiongw", argc, argv, c);
+			return cli_bad_option(NULL, argc, argv, c);
 		}
 	}
 	return -1;

@@ -193,7 +193,7 @@ tty_read(int fd, const char *prompt, char *out, size_t outsz, char *err,
 		tty_caught[i] = 0;
 		installed[i] = sigaction(tty_signals[i], &sa, &old[i]) == 0;
 	}
-	if (tcsetattr(fd, TCSAFLUSH, &quiet) == -1) {
+	if (tcsetattr(fd, TCSADRAIN, &quiet) == -1) {
 		err_set(err, errsz, "cannot turn off echo: %s",
 		    strerror(errno));
 		goto fail;
@@ -205,7 +205,7 @@ tty_read(int fd, const char *prompt, char *out, size_t outsz, char *err,
 	}
 	ret = read_line(fd, out, outsz, err, errsz);
 fail:
-	while (tcsetattr(fd, TCSAFLUSH, &saved) == -1) {
+	while (tcsetattr(fd, TCSADRAIN, &saved) == -1) {
 		if (errno != EINTR) {
 			ret = err_set(err, errsz, "cannot restore the "
 			    "terminal: %s", strerror(errno));

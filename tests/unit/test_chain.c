@@ -1,0 +1,327 @@
+/*
+ * test_chain.c - the stage chain driven directly, without nginx: a real
+ * store in a temp dir, a real key file, requests made of FastCGI params.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "keys.h"
+#include "password.h"
+#include "request_life.h"
+#include "response.h"
+#include "server.h"
+#include "stage.h"
+#include "unit.h"
+
+struct fx {
+	char		 dir[64];
+	struct server	*srv;
+	struct worker	 w;
+	int64_t		 alice, bob;
+};
+
+static int
+add_user(struct fx *fx, const char *name, bool admin, int64_t *id)
+{
+	char hash[PWHASH_MAX];
+
+	if (password_hash("correct horse", hash, sizeof hash) != 0)
+		return -1;
+	return store_user_add(fx->w.store, name, hash, admin, 1000, id);
+}
+
+static int
+fx_open(struct fx *fx)
+{
+	struct store_opts o = { .create = true };
+	struct config *c;
+	char err[512], path[128];
+	int from, to;
+
+	memset(fx, 0, sizeof *fx);
+	snprintf(fx->dir, sizeof fx->dir, "/tmp/sessiongw-chain-XXXXXX");
+	if (mkdtemp(fx->dir) == NULL)
+		return -1;
+	fx->srv = calloc(1, sizeof *fx->srv);
+	if (fx->srv == NULL)
+		return -1;
+	c = &fx->srv->cfg;
+	config_defaults(c);
+	snprintf(c->database, sizeof c->database, "%s/t.db", fx->dir);
+	snprintf(c->secret_key_file, sizeof c->secret_key_file, "%s/key",
+	    fx->dir);
+	snprintf(path, sizeof path, "%s/audit.log", fx->dir);
+	if (keyfile_create(c->secret_key_file, err, sizeof err) != 0 ||
+	    keyring_load(&fx->srv->keys, c, err, sizeof err) != 0 ||
+	    audit_open(path, err, sizeof err) != 0 ||
+	    store_open(&fx->w.store, c->database, &o, err, sizeof err) != 0) {
+		printf("fixture: %s\n", err);
+		return -1;
+	}
+	if (store_migrate(fx->w.store, &from, &to) != STORE_OK ||
+	    password_dummy_hash(fx->srv->dummy_hash,
+	    sizeof fx->srv->dummy_hash) != 0)
+		return -1;
+	pthread_rwlock_init(&fx->srv->keys_lock, NULL);
+	fx->w.srv = fx->srv;
+	atomic_store(&fx->srv->last_cleanup, (long long)time(NULL));
+	if (add_user(fx, "alice", false, &fx->alice) != 0 ||
+	    add_user(fx, "bob", true, &fx->bob) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+fx_close(struct fx *fx)
+{
+	char cmd[128];
+
+	audit_close();
+	store_close(fx->w.store);
+	keyring_free(&fx->srv->keys);
+	pthread_rwlock_destroy(&fx->srv->keys_lock);
+	free(fx->srv);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", fx->dir);
+	if (system(cmd) != 0)
+		printf("cannot remove %s\n", fx->dir);
+}
+
+/*
+ * Run one request. params: NULL-terminated "NAME=value" strings.
+ * The caller ends the request with request_end().
+ */
+static void
+run(struct fx *fx, struct request *r, char **params, const char *body)
+{
+	request_begin(r, &fx->w, NULL, params);
+	if (body != NULL)
+		buf_puts(&r->body, body);
+	(void)chain_run(r);
+	chain_run_after(r);
+}
+
+static const char *
+header(const struct request *r, const char *name, char *out, size_t outsz)
+{
+	const char *h = r->res.headers.data;
+	size_t n = strlen(name);
+
+	for (const char *p = h; (p = strstr(p, name)) != NULL; p++) {
+		if ((p == h || p[-1] == '\n') && p[n] == ':') {
+			const char *v = p + n + 2, *e = strstr(v, "\r\n");
+
+			snprintf(out, outsz, "%.*s", (int)(e - v), v);
+			return out;
+		}
+	}
+	return NULL;
+}
+
+/* Log in as name; leaves "sessionid=TOKEN" in cookie. */
+static int
+login(struct fx *fx, const char *name, char *cookie, size_t cookiesz)
+{
+	struct request r;
+	char body[128], sc[512];
+	char *params[] = { "REQUEST_METHOD=POST",
+	    "DOCUMENT_URI=/session/login", "CONTENT_TYPE=application/json",
+	    "REMOTE_ADDR=127.0.0.1", NULL };
+	int status;
+
+	snprintf(body, sizeof body,
+	    "{\"username\":\"%s\",\"password\":\"correct horse\"}", name);
+	run(fx, &r, params, body);
+	status = r.res.status;
+	if (status == 200 && header(&r, "Set-Cookie", sc, sizeof sc) != NULL)
+		snprintf(cookie, cookiesz, "%.*s", (int)strcspn(sc, ";"), sc);
+	request_end(&r);
+	return status;
+}
+
+UNIT_TEST(chain_routes_and_errors)
+{
+	struct fx fx;
+	struct request r;
+	char h[256];
+	char *health[] = { "REQUEST_METHOD=GET",
+	    "DOCUMENT_URI=/session/healthz", NULL };
+	char *unknown[] = { "REQUEST_METHOD=GET",
+	    "DOCUMENT_URI=/session/nope", NULL };
+	char *outside[] = { "REQUEST_METHOD=GET",
+	    "DOCUMENT_URI=/sessionx/validate", NULL };
+	char *patch[] = { "REQUEST_METHOD=PATCH",
+	    "DOCUMENT_URI=/session/login", NULL };
+	char *fallback[] = { "REQUEST_METHOD=GET", "SCRIPT_NAME=/session",
+	    "PATH_INFO=/healthz", NULL };
+
+	if (fx_open(&fx) != 0) {
+		CHECK(!"fixture");
+		return;
+	}
+	run(&fx, &r, health, NULL);
+	CHECK_INT(r.res.status, 200);
+	CHECK_STR(r.res.body.data, "ok");
+	request_end(&r);
+
+	run(&fx, &r, unknown, NULL);
+	CHECK_INT(r.res.status, 404);
+	CHECK(strstr(r.res.body.data, "\"error\":\"not_found\"") != NULL);
+	CHECK(strstr(r.res.body.data, "\"message\":") != NULL);
+	request_end(&r);
+
+	run(&fx, &r, outside, NULL);
+	CHECK_INT(r.res.status, 404);
+	request_end(&r);
+
+	run(&fx, &r, patch, NULL);
+	CHECK_INT(r.res.status, 405);
+	CHECK_STR(header(&r, "Allow", h, sizeof h), "GET, HEAD, POST");
+	request_end(&r);
+
+	run(&fx, &r, fallback, NULL);
+	CHECK_INT(r.res.status, 200);
+	request_end(&r);
+	fx_close(&fx);
+}
+
+UNIT_TEST(chain_login_validate_logout)
+{
+	struct fx fx;
+	struct request r;
+	char cookie[256], chdr[300], h[512];
+	char *validate[] = { "REQUEST_METHOD=GET",
+	    "DOCUMENT_URI=/session/validate", "REMOTE_ADDR=127.0.0.1",
+	    chdr, NULL };
+	char *logout[] = { "REQUEST_METHOD=POST",
+	    "DOCUMENT_URI=/session/logout", "REMOTE_ADDR=127.0.0.1",
+	    chdr, NULL };
+
+	if (fx_open(&fx) != 0) {
+		CHECK(!"fixture");
+		return;
+	}
+	CHECK_INT(login(&fx, "alice", cookie, sizeof cookie), 200);
+	snprintf(chdr, sizeof chdr, "HTTP_COOKIE=%s", cookie);
+
+	run(&fx, &r, validate, NULL);
+	CHECK_INT(r.res.status, 200);
+	CHECK_STR(header(&r, "X-Session-User", h, sizeof h), "alice");
+	CHECK_STR(header(&r, "X-Session-Admin", h, sizeof h), "0");
+	CHECK(r.res.no_store);
+	request_end(&r);
+
+	run(&fx, &r, logout, NULL);
+	CHECK_INT(r.res.status, 200);
+	CHECK(header(&r, "Set-Cookie", h, sizeof h) != NULL &&
+	    strstr(h, "Max-Age=0") != NULL);
+	request_end(&r);
+
+	/* the old cookie is dead */
+	run(&fx, &r, validate, NULL);
+	CHECK_INT(r.res.status, 401);
+	request_end(&r);
+	fx_close(&fx);
+}
+
+UNIT_TEST(chain_bad_cookies_are_401_and_cleared)
+{
+	static const char *const bad[] = {
+		"sessionid=", "sessionid=x", "sessionid=a.b",
+		"sessionid=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA."
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"sessionid=\"\"", "sessionid=%00%00",
+	};
+	struct fx fx;
+	struct request r;
+	char chdr[300], h[512];
+	char *validate[] = { "REQUEST_METHOD=GET",
+	    "DOCUMENT_URI=/session/validate", chdr, NULL };
+
+	if (fx_open(&fx) != 0) {
+		CHECK(!"fixture");
+		return;
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(chdr, sizeof chdr, "HTTP_COOKIE=%s", bad[i]);
+		run(&fx, &r, validate, NULL);
+		CHECK_INT(r.res.status, 401);
+		CHECK(header(&r, "Set-Cookie", h, sizeof h) != NULL &&
+		    strncmp(h, "sessionid=;", 11) == 0);
+		request_end(&r);
+	}
+	fx_close(&fx);
+}
+
+UNIT_TEST(chain_origin_check)
+{
+	struct fx fx;
+	struct request r;
+	char cookie[256], chdr[300];
+	char *bad[] = { "REQUEST_METHOD=POST", "DOCUMENT_URI=/session/logout",
+	    "HTTP_HOST=app.example", "HTTP_ORIGIN=https://evil.example",
+	    chdr, NULL };
+	char *good[] = { "REQUEST_METHOD=POST", "DOCUMENT_URI=/session/logout",
+	    "HTTP_HOST=app.example", "HTTP_ORIGIN=http://app.example",
+	    chdr, NULL };
+
+	if (fx_open(&fx) != 0) {
+		CHECK(!"fixture");
+		return;
+	}
+	CHECK_INT(login(&fx, "alice", cookie, sizeof cookie), 200);
+	snprintf(chdr, sizeof chdr, "HTTP_COOKIE=%s", cookie);
+	run(&fx, &r, bad, NULL);
+	CHECK_INT(r.res.status, 403);
+	request_end(&r);
+	run(&fx, &r, good, NULL);
+	CHECK_INT(r.res.status, 200);
+	request_end(&r);
+	fx_close(&fx);
+}
+
+UNIT_TEST(chain_cache_scoped_by_session)
+{
+	struct fx fx;
+	struct request r;
+	char ca[256], cb[256], chdr[300];
+	char *put[] = { "REQUEST_METHOD=PUT", "DOCUMENT_URI=/session/cache/k",
+	    "CONTENT_TYPE=text/plain", chdr, NULL };
+	char *get[] = { "REQUEST_METHOD=GET", "DOCUMENT_URI=/session/cache/k",
+	    chdr, NULL };
+	char *gput[] = { "REQUEST_METHOD=PUT",
+	    "DOCUMENT_URI=/session/global/k", chdr, NULL };
+
+	if (fx_open(&fx) != 0) {
+		CHECK(!"fixture");
+		return;
+	}
+	CHECK_INT(login(&fx, "alice", ca, sizeof ca), 200);
+	CHECK_INT(login(&fx, "bob", cb, sizeof cb), 200);
+
+	snprintf(chdr, sizeof chdr, "HTTP_COOKIE=%s", ca);
+	run(&fx, &r, put, "alice's value");
+	CHECK_INT(r.res.status, 204);
+	request_end(&r);
+	run(&fx, &r, gput, "x");
+	CHECK_INT(r.res.status, 403);	/* alice is no admin */
+	request_end(&r);
+
+	snprintf(chdr, sizeof chdr, "HTTP_COOKIE=%s", cb);
+	run(&fx, &r, get, NULL);
+	CHECK_INT(r.res.status, 404);	/* bob cannot see alice's row */
+	request_end(&r);
+	run(&fx, &r, gput, "x");
+	CHECK_INT(r.res.status, 204);	/* bob is admin */
+	request_end(&r);
+
+	snprintf(chdr, sizeof chdr, "HTTP_COOKIE=%s", ca);
+	run(&fx, &r, get, NULL);
+	CHECK_INT(r.res.status, 200);
+	CHECK_STR(r.res.body.data, "alice's value");
+	request_end(&r);
+	fx_close(&fx);
+}
