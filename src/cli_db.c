@@ -138,6 +138,7 @@ static int
 stats_collect(struct store *st, int64_t v[ST__MAX])
 {
 	int64_t	 now = (int64_t)time(NULL);
+	int	 rc;
 
 	v[ST_USERS] = 0;
 	if (store_session_count(st, now, &v[ST_SESSIONS]) != STORE_OK ||
@@ -150,7 +151,7 @@ stats_collect(struct store *st, int64_t v[ST__MAX])
 			continue;
 		v[i] = 0;
 		/* A counter never bumped yet has no row: that is 0. */
-		int rc = store_counter_get(st, stat_rows[i].counter, &v[i]);
+		rc = store_counter_get(st, stat_rows[i].counter, &v[i]);
 		if (rc != STORE_OK && rc != STORE_NOTFOUND)
 			return -1;
 	}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <poll.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -227,12 +228,20 @@ tty_session(const char *typed, char *report, size_t reportsz, char *screen,
 	}
 	close(rp[1]);
 	/* Wait for the first prompt, so echo is already off when we type. */
+	/*
+	 * Non-blocking, bounded to ~10 s: until the child opens the slave,
+	 * the master may poll as readable (hang-up) with nothing to read.
+	 */
+	fcntl(master, F_SETFL, O_NONBLOCK);
 	pfd = (struct pollfd){ .fd = master, .events = POLLIN };
-	while (got + 1 < screensz && strstr(screen, "Password: ") == NULL) {
-		if (poll(&pfd, 1, 10000) != 1)
+	for (int tries = 0; tries < 100 && got + 1 < screensz &&
+	    strstr(screen, "Password: ") == NULL; tries++) {
+		if (poll(&pfd, 1, 100) < 0)
 			break;
-		if ((r = read(master, screen + got, screensz - 1 - got)) <= 0)
-			break;
+		if ((r = read(master, screen + got, screensz - 1 - got)) <= 0) {
+			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+			continue;
+		}
 		got += (size_t)r;
 		screen[got] = '\0';
 	}
