@@ -31,9 +31,11 @@ extern int unit_current_failed;
 	    "%s == %s (%lld != %lld)", #a, #b, _a, _b);			\
 	    unit_fail(__FILE__, __LINE__, _m); } } while (0)
 #define CHECK_STR(a, b) do { const char *_a = (a), *_b = (b);		\
-	if (_a == NULL || _b == NULL || strcmp(_a, _b) != 0) {		\
-	    char _m[512]; snprintf(_m, sizeof _m, "%s == %s (\"%s\" != \"%s\")", \
-	    #a, #b, _a ? _a : "(null)", _b ? _b : "(null)");		\
-	    unit_fail(__FILE__, __LINE__, _m); } } while (0)
+	if (_a == NULL || _b == NULL || strcmp(_a, _b) != 0)		\
+		unit_fail_str(__FILE__, __LINE__, #a, #b, _a, _b);	\
+	} while (0)
+
+void	unit_fail_str(const char *file, int line, const char *ea,
+	    const char *eb, const char *a, const char *b);
 
 #endif

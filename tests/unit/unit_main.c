@@ -32,6 +32,15 @@ unit_fail(const char *file, int line, const char *expr)
 	unit_current_failed++;
 }
 
+void
+unit_fail_str(const char *file, int line, const char *ea, const char *eb,
+    const char *a, const char *b)
+{
+	printf("FAIL %s: %s:%d: %s == %s (\"%s\" != \"%s\")\n", current,
+	    file, line, ea, eb, a ? a : "(null)", b ? b : "(null)");
+	unit_current_failed++;
+}
+
 int
 main(int argc, char **argv)
 {
