@@ -29,7 +29,17 @@ struct server {
 	atomic_bool	 stopping;
 	struct metrics	 metrics;
 	int		 listen_fd;
+	/* Cache counters already added to the database (stats_flush()). */
+	unsigned long long flushed[5];
+	pthread_mutex_t	 flush_lock;
 };
+
+/*
+ * Add the cache counters gathered since the last call to the database's
+ * counters table, where `sessiongw stats` reads them. Called by the
+ * cleanup pass and at shutdown.
+ */
+void	stats_flush(struct server *, struct store *);
 
 struct worker {
 	struct server	*srv;

@@ -45,6 +45,9 @@ metrics_record(struct request *r)
 {
 	struct metrics *m = &r->w->srv->metrics;
 	int ep = r->route != NULL ? (int)(r->route - routes) : nroutes;
+
+	if (ep >= METRIC_ENDPOINTS_MAX)
+		ep = METRIC_ENDPOINTS_MAX - 1;
 	int status = r->res.status;
 	double secs = request_elapsed(r);
 	int i;
@@ -59,6 +62,32 @@ metrics_record(struct request *r)
 	atomic_fetch_add(&m->duration_bucket[i], 1);
 	atomic_fetch_add(&m->duration_count, 1);
 	atomic_fetch_add(&m->duration_sum_us, (unsigned long long)(secs * 1e6));
+}
+
+void
+stats_flush(struct server *srv, struct store *st)
+{
+	static const char *const names[5] = {
+		"cache_hits", "cache_misses", "cache_sets", "cache_evictions",
+		"cache_culls",
+	};
+	atomic_ullong *now[5] = {
+		&srv->metrics.cache_hits, &srv->metrics.cache_misses,
+		&srv->metrics.cache_sets, &srv->metrics.cache_evictions,
+		&srv->metrics.cache_culls,
+	};
+
+	pthread_mutex_lock(&srv->flush_lock);
+	for (int i = 0; i < 5; i++) {
+		unsigned long long v = atomic_load(now[i]);
+
+		if (v == srv->flushed[i])
+			continue;
+		if (store_counter_add(st, names[i],
+		    (int64_t)(v - srv->flushed[i])) == STORE_OK)
+			srv->flushed[i] = v;
+	}
+	pthread_mutex_unlock(&srv->flush_lock);
 }
 
 static void

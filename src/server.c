@@ -210,6 +210,7 @@ run_workers(struct server *srv, struct worker *ws, const sigset_t *set)
 	shutdown(srv->listen_fd, SHUT_RDWR);
 	for (int i = 0; i < started; i++)
 		pthread_join(ws[i].thread, NULL);
+	stats_flush(srv, ws[0].store);
 	audit_daemon(srv, AUDIT_DAEMON_STOPPED);
 	return rc;
 }
@@ -285,9 +286,11 @@ cmd_serve(struct config *cfg, int argc, char **argv)
 	srv->cfg = *cfg;
 	srv->listen_fd = -1;
 	pthread_rwlock_init(&srv->keys_lock, NULL);
+	pthread_mutex_init(&srv->flush_lock, NULL);
 	atomic_store(&srv->last_cleanup, (long long)time(NULL));
 	rc = serve(srv);
 	pthread_rwlock_destroy(&srv->keys_lock);
+	pthread_mutex_destroy(&srv->flush_lock);
 	sodium_memzero(srv->dummy_hash, sizeof srv->dummy_hash);
 	free(srv);
 	return rc;

@@ -60,6 +60,7 @@ stage_cleanup(struct request *r)
 	atomic_fetch_add(&srv->metrics.cleanup_sessions,
 	    (unsigned long long)sessions);
 	atomic_fetch_add(&srv->metrics.cleanup_cache, (unsigned long long)cache);
+	stats_flush(srv, r->w->store);
 	if (sessions == 0 && cache == 0)
 		return STAGE_NEXT;
 	a.detail = cJSON_CreateObject();

@@ -40,7 +40,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SESSIONGW_BIN = os.environ.get("SESSIONGW_BIN") or str(REPO / "build" / "sessiongw")
+SESSIONGW_BIN_ORIG = os.environ.get("SESSIONGW_BIN") or str(REPO / "build" / "sessiongw")
+SESSIONGW_BIN = SESSIONGW_BIN_ORIG
 NGINX_BIN = os.environ.get("NGINX_BIN") or shutil.which("nginx") or "/usr/sbin/nginx"
 SNIPPET = REPO / "conf" / "nginx" / "sessiongw.conf"
 EXAMPLE_SITE = REPO / "conf" / "nginx" / "example-site.conf"
@@ -77,13 +78,28 @@ def _kill_all():
 atexit.register(_kill_all)
 
 
+def _private_copy():
+    """Run a copy of the binary, so a rebuild during the run (make in another
+    shell) cannot swap it out half-way."""
+    global SESSIONGW_BIN
+    if not os.access(SESSIONGW_BIN_ORIG, os.X_OK):
+        return
+    d = tempfile.mkdtemp(prefix="sgw-bin-")
+    atexit.register(shutil.rmtree, d, True)
+    SESSIONGW_BIN = os.path.join(d, "sessiongw")
+    shutil.copy2(SESSIONGW_BIN_ORIG, SESSIONGW_BIN)
+
+
+_private_copy()
+
+
 def have_binary():
     return os.access(SESSIONGW_BIN, os.X_OK)
 
 
 def need_binary():
     if not have_binary():
-        pytest.skip("sessiongw binary not built: %s" % SESSIONGW_BIN)
+        pytest.skip("sessiongw binary not built: %s" % SESSIONGW_BIN_ORIG)
 
 
 # --------------------------------------------------------------------------

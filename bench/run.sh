@@ -1,0 +1,397 @@
+#!/bin/sh
+# sessiongw benchmark: throughput, latency and memory against a baseline
+# measured in the same run (a do-nothing libfcgi responder behind the same
+# nginx). See bench/README.md.
+#
+#     make bench
+#     SESSIONGW_BIN=build/sessiongw sh bench/run.sh
+#
+# Knobs (environment): BENCH_DURATION (8s), BENCH_CONNS (16),
+# BENCH_WRK_THREADS (2), BENCH_THREADS (8, daemon and baseline threads),
+# BENCH_LOGIN=0 to skip the login scenario, BENCH_THREADS2=0 to skip the
+# threads=2 rerun, BENCH_KEEP=1 to keep the whole work directory.
+#
+# Everything runs on 127.0.0.1 and in a fresh temp directory; nothing is
+# written to the repository. Every process started here is stopped by PID
+# on exit.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${SESSIONGW_BIN:-$ROOT/build/sessiongw}
+DUR=${BENCH_DURATION:-8s}
+CONNS=${BENCH_CONNS:-16}
+WT=${BENCH_WRK_THREADS:-2}
+THREADS=${BENCH_THREADS:-8}
+NGX_WORKERS=1
+USER_NAME=bench
+USER_PASS=bench-password-123
+
+die() { echo "bench: $*" >&2; exit 1; }
+[ -x "$BIN" ] || die "no daemon binary at $BIN (make first)"
+command -v nginx >/dev/null 2>&1 || die "nginx not installed (make deps)"
+command -v curl >/dev/null 2>&1 || die "curl not installed"
+pkg-config --exists fcgi || die "libfcgi-dev not installed (make deps)"
+if ! command -v wrk >/dev/null 2>&1; then
+	echo "bench: installing wrk (apt-get install -y wrk)"
+	apt-get install -y wrk >/dev/null 2>&1 ||
+	    die "wrk missing and apt-get install wrk failed"
+fi
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/sessiongw-bench.XXXXXX")
+RESULTS=$W/results-latest.txt
+DAEMON_PID=
+NULL_PID=
+
+stop_pid() {	# stop_pid PID: TERM, wait up to 2 s, then KILL
+	[ -n "$1" ] || return 0
+	kill -TERM "$1" 2>/dev/null || return 0
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 20 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+cleanup() {
+	set +e
+	[ -f "$W/nginx/nginx.pid" ] && stop_pid "$(cat "$W/nginx/nginx.pid")"
+	stop_pid "$DAEMON_PID"
+	stop_pid "$NULL_PID"
+	if [ "${BENCH_KEEP:-0}" != 1 ]; then
+		# keep only the results and the logs
+		rm -rf "$W/www" "$W/nginx/body" "$W/nginx/fastcgi" \
+		    "$W/nginx/proxy" "$W/nginx/uwsgi" "$W/nginx/scgi" \
+		    "$W"/sessiongw.db* "$W/secret.key" "$W/null_responder" \
+		    "$W"/*.sock "$W"/*.lua "$W/cookies.txt" "$W/audit.log"
+	fi
+	[ -f "$RESULTS" ] && echo "bench: results in $RESULTS"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- free port on loopback ----------------------------------------------
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+    echo $((20000 + $$ % 20000)))
+URL=http://127.0.0.1:$PORT
+
+# --- baseline responder ---------------------------------------------------
+# shellcheck disable=SC2046
+cc -O2 -o "$W/null_responder" "$ROOT/bench/null_responder.c" \
+    $(pkg-config --cflags --libs fcgi) -lpthread ||
+    die "cannot build bench/null_responder.c"
+
+start_null() {	# start_null THREADS
+	rm -f "$W/null.sock"
+	"$W/null_responder" "$W/null.sock" "$1" >>"$W/null.log" 2>&1 &
+	NULL_PID=$!
+	wait_sock "$W/null.sock" || die "null responder did not start"
+}
+
+wait_sock() {
+	i=0
+	while [ ! -S "$1" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -S "$1" ]
+}
+
+# --- sessiongw --------------------------------------------------------------
+write_conf() {	# write_conf THREADS
+	cat >"$W/sessiongw.conf" <<CONF
+; benchmark configuration: everything under $W
+[server]
+listen = unix:$W/sessiongw.sock
+threads = $1
+database = $W/sessiongw.db
+audit_log = $W/audit.log
+secret_key_file = $W/secret.key
+socket_mode = 0666
+
+[session]
+cookie_secure = false
+CONF
+}
+
+start_daemon() {
+	rm -f "$W/sessiongw.sock"
+	(cd "$W" && exec "$BIN" -c sessiongw.conf serve) >>"$W/sessiongw.log" 2>&1 &
+	DAEMON_PID=$!
+	wait_sock "$W/sessiongw.sock" ||
+	    { cat "$W/sessiongw.log" >&2; die "sessiongw did not start"; }
+}
+
+write_conf "$THREADS"
+(cd "$W" && "$BIN" -c sessiongw.conf setup-session-security) \
+    >"$W/setup.log" 2>&1 || { cat "$W/setup.log" >&2; die "setup failed"; }
+printf '%s\n' "$USER_PASS" | (cd "$W" && "$BIN" -c sessiongw.conf user add \
+    "$USER_NAME" --password-stdin) >>"$W/setup.log" 2>&1 ||
+    { cat "$W/setup.log" >&2; die "user add failed"; }
+start_daemon
+start_null "$THREADS"
+
+# --- nginx ------------------------------------------------------------------
+mkdir -p "$W/nginx" "$W/www/app" "$W/www/base" "$W/www/static"
+PAGE='<!doctype html><title>bench</title><p>protected page, 100 bytes or so of static html for the benchmark.</p>'
+for d in app base static; do
+	printf '%s\n' "$PAGE" >"$W/www/$d/index.html"
+done
+
+# The baseline's FastCGI params: the same list conf/nginx/sessiongw.conf
+# gives /session/validate, so nginx does the same work for both upstreams.
+cat >"$W/nginx/null_params.conf" <<'CONF'
+fastcgi_pass_request_body off;
+fastcgi_param CONTENT_LENGTH    "";
+fastcgi_param CONTENT_TYPE      "";
+fastcgi_param REQUEST_METHOD    $request_method;
+fastcgi_param DOCUMENT_URI      $document_uri;
+fastcgi_param SCRIPT_NAME       $fastcgi_script_name;
+fastcgi_param REQUEST_URI       $request_uri;
+fastcgi_param QUERY_STRING      $query_string;
+fastcgi_param REMOTE_ADDR       $remote_addr;
+fastcgi_param REMOTE_PORT       $remote_port;
+fastcgi_param HTTPS             $https if_not_empty;
+fastcgi_param REQUEST_SCHEME    $scheme;
+fastcgi_param HTTP_HOST         $http_host;
+fastcgi_param SERVER_NAME       $server_name;
+fastcgi_param SERVER_PORT       $server_port;
+fastcgi_param SERVER_PROTOCOL   $server_protocol;
+fastcgi_param GATEWAY_INTERFACE CGI/1.1;
+fastcgi_param REQUEST_ID        $request_id;
+fastcgi_pass null;
+CONF
+
+USER_LINE=
+[ "$(id -u)" = 0 ] && USER_LINE='user root;'
+cat >"$W/nginx/nginx.conf" <<CONF
+$USER_LINE
+daemon on;
+worker_processes $NGX_WORKERS;
+pid $W/nginx/nginx.pid;
+error_log $W/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $W/nginx/body;
+    fastcgi_temp_path $W/nginx/fastcgi;
+    proxy_temp_path $W/nginx/proxy;
+    uwsgi_temp_path $W/nginx/uwsgi;
+    scgi_temp_path $W/nginx/scgi;
+    keepalive_requests 1000000;
+    upstream sessiongw { server unix:$W/sessiongw.sock; }
+    upstream null { server unix:$W/null.sock; }
+    server {
+        listen 127.0.0.1:$PORT;
+        root $W/www;
+        include $ROOT/conf/nginx/sessiongw.conf;
+
+        # (1) nginx's own ceiling: no auth at all
+        location /static/ { try_files \$uri \$uri/index.html =404; }
+
+        # (3) the real thing: auth_request to sessiongw
+        location /app/ {
+            auth_request /session/validate;
+            auth_request_set \$sg_cookie \$upstream_http_set_cookie;
+            add_header Set-Cookie \$sg_cookie always;
+            auth_request_set \$sg_user \$upstream_http_x_session_user;
+            add_header X-Session-User \$sg_user;
+            try_files \$uri \$uri/index.html =404;
+        }
+
+        # (2) the baseline: the same, auth_request to the null responder
+        location /base/ {
+            auth_request /_null_auth;
+            auth_request_set \$sg_cookie \$upstream_http_set_cookie;
+            add_header Set-Cookie \$sg_cookie always;
+            auth_request_set \$sg_user \$upstream_http_x_session_user;
+            add_header X-Session-User \$sg_user;
+            try_files \$uri \$uri/index.html =404;
+        }
+        location = /_null_auth { internal; include $W/nginx/null_params.conf; }
+
+        # (4b) the null responder reached directly, like /session/validate
+        location = /null/validate { include $W/nginx/null_params.conf; }
+    }
+}
+CONF
+nginx -t -q -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log" ||
+    die "nginx config test failed"
+nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log" ||
+    die "nginx did not start"
+i=0
+while [ ! -s "$W/nginx/nginx.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+
+# --- a session, a cache entry, a tampered cookie ------------------------------
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+LOGIN_BODY="{\"username\":\"$USER_NAME\",\"password\":\"$USER_PASS\"}"
+c=$(curl -s -o "$W/login.json" -w '%{http_code}' -c "$W/cookies.txt" \
+    -H 'Content-Type: application/json' -H "Origin: $URL" \
+    -d "$LOGIN_BODY" "$URL/session/login")
+[ "$c" = 200 ] || { cat "$W/login.json" >&2; die "login answered $c"; }
+TOKEN=$(awk '$6 == "sessionid" { print $7 }' "$W/cookies.txt")
+[ -n "$TOKEN" ] || die "no sessionid cookie after login"
+COOKIE="sessionid=$TOKEN"
+# tampered: change the first character of the tag (after the dot)
+TAG=${TOKEN#*.}
+ID=${TOKEN%%.*}
+first=$(printf '%s' "$TAG" | cut -c1)
+rest=$(printf '%s' "$TAG" | cut -c2-)
+if [ "$first" = A ]; then first=B; else first=A; fi
+BAD="sessionid=$ID.$first$rest"
+
+c=$(code -X PUT -b "$COOKIE" -H "Origin: $URL" -H 'Content-Type: text/plain' \
+    --data-binary 'cached value for the benchmark' "$URL/session/cache/benchkey")
+[ "$c" = 204 ] || die "cache PUT answered $c"
+
+check() {	# check WANT URL [curl args]: a scenario answers what it should
+	want=$1; shift
+	got=$(code "$@")
+	[ "$got" = "$want" ] || die "$* answered $got, want $want"
+}
+check 200 "$URL/static/"
+check 200 "$URL/base/"
+check 200 -b "$COOKIE" "$URL/app/"
+check 401 "$URL/app/"
+check 200 -b "$COOKIE" "$URL/session/validate"
+check 200 "$URL/null/validate"
+check 200 -b "$COOKIE" "$URL/session/cache/benchkey"
+check 401 -b "$BAD" "$URL/session/validate"
+
+# --- measuring ------------------------------------------------------------------
+mem() {	# mem PID -> "RSS_kB HWM_kB"
+	awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { print r + 0, h + 0 }' \
+	    "/proc/$1/status" 2>/dev/null || echo "0 0"
+}
+
+: >"$W/rows.tsv"
+# run NAME BASELINE-NAME WRK-ARGS... : warm up 1 s, then measure
+run() {
+	name=$1 base=$2; shift 2
+	wrk -t"$WT" -c"$CONNS" -d1s "$@" >/dev/null 2>&1 || true
+	wrk -t"$WT" -c"$CONNS" -d"$DUR" --latency "$@" >"$W/wrk-$name.txt" 2>&1 ||
+	    die "wrk failed for $name: $(cat "$W/wrk-$name.txt")"
+	awk -v name="$name" -v base="$base" '
+	    function ms(v) {
+	        if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+	        if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+	        if (v ~ /m$/)  { sub(/m$/, "", v);  return v * 60000 }
+	        if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+	        return v + 0 }
+	    /^Requests\/sec:/ { rps = $2 }
+	    $1 == "50%" { p50 = ms($2) }
+	    $1 == "99%" { p99 = ms($2) }
+	    /requests in/ { total = $1 }
+	    /Non-2xx or 3xx responses:/ { non2xx = $NF }
+	    /Socket errors:/ { gsub(/,/, ""); err = $4 + $6 + $8 + $10 }
+	    END { printf "%s\t%s\t%.0f\t%.2f\t%.2f\t%d\t%d\t%d\n",
+	          name, base, rps, p50, p99, total, non2xx, err }' \
+	    "$W/wrk-$name.txt" >>"$W/rows.tsv"
+	tail -n 1 "$W/rows.tsv" | awk -F'\t' '{ printf "  %-18s %8s req/s  p50 %6s ms  p99 %6s ms  non-2xx %s  sock-err %s\n", $1, $3, $4, $5, $7, $8 }'
+}
+
+WRKV=$(wrk -v 2>&1 | head -n 1 || true)
+echo "bench: nginx 127.0.0.1:$PORT, $NGX_WORKERS worker; sessiongw and null responder $THREADS threads each;"
+echo "bench: wrk -t$WT -c$CONNS -d$DUR per scenario (1 s warm-up first); $(nproc) CPUs shared by all"
+MEM0_D=$(mem "$DAEMON_PID"); MEM0_N=$(mem "$NULL_PID")
+
+run static        -               "$URL/static/"
+run base_null     -               "$URL/base/"
+run app_sessiongw base_null       -H "Cookie: $COOKIE" "$URL/app/"
+run null_direct   -               "$URL/null/validate"
+run validate      null_direct     -H "Cookie: $COOKIE" "$URL/session/validate"
+run cache_get     null_direct     -H "Cookie: $COOKIE" "$URL/session/cache/benchkey"
+run validate_bad  null_direct     -H "Cookie: $BAD" "$URL/session/validate"
+
+MEM1_D=$(mem "$DAEMON_PID"); MEM1_N=$(mem "$NULL_PID")
+AUDIT_BYTES=$(wc -c <"$W/audit.log" 2>/dev/null || echo 0)
+
+LOGIN_ROW=
+MEM2_D=
+if [ "${BENCH_LOGIN:-1}" != 0 ]; then
+	cat >"$W/login.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$LOGIN_BODY'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Origin"] = "$URL"
+LUA
+	# argon2id-bound: a handful of connections, 5 s, no warm-up
+	wrk -t2 -c4 -d5s --latency -s "$W/login.lua" "$URL/session/login" \
+	    >"$W/wrk-login.txt" 2>&1 || die "wrk failed for login"
+	LOGIN_ROW=$(awk '
+	    function ms(v) {
+	        if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+	        if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+	        if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+	        return v + 0 }
+	    /^Requests\/sec:/ { rps = $2 }
+	    $1 == "50%" { p50 = ms($2) }
+	    $1 == "99%" { p99 = ms($2) }
+	    /Non-2xx or 3xx responses:/ { non2xx = $NF }
+	    END { printf "%.1f\t%.1f\t%.1f\t%d\n", rps, p50, p99, non2xx }' \
+	    "$W/wrk-login.txt")
+	# requests still queued in the daemon when wrk stops keep hashing:
+	# let them finish, so VmRSS is the settled figure (VmHWM the peak)
+	sleep 2
+	MEM2_D=$(mem "$DAEMON_PID")
+	echo "  login (-c4 5s)     $(echo "$LOGIN_ROW" | cut -f1) logins/s"
+fi
+
+if [ "${BENCH_THREADS2:-1}" != 0 ] && [ "$THREADS" != 2 ]; then
+	echo "bench: rerun with threads = 2 (daemon and null responder)"
+	stop_pid "$DAEMON_PID"; DAEMON_PID=
+	stop_pid "$NULL_PID"; NULL_PID=
+	write_conf 2
+	start_daemon
+	start_null 2
+	check 200 -b "$COOKIE" "$URL/app/"
+	run base_null_t2     -          "$URL/base/"
+	run app_sessiongw_t2 base_null_t2 -H "Cookie: $COOKIE" "$URL/app/"
+fi
+
+# --- report ----------------------------------------------------------------------
+{
+	echo "sessiongw benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm), $(nproc) CPUs"
+	echo "nginx $(nginx -v 2>&1 | sed 's/.*\///'), $NGX_WORKERS worker, access_log off; $WRKV"
+	echo "wrk -t$WT -c$CONNS -d$DUR --latency per scenario, all on 127.0.0.1;"
+	echo "sessiongw threads = $THREADS, null responder threads = $THREADS (rows *_t2: 2 each)"
+	echo "wrk, nginx and the daemon share the same CPUs: read the ratios, not the absolute figures."
+	echo
+	printf '%-18s %9s %8s %8s %9s %6s  %-14s %s\n' \
+	    scenario req/s p50_ms p99_ms requests non2xx baseline ratio
+	awk -F'\t' '
+	    { name[NR] = $1; base[NR] = $2; rps[$1] = $3; row[NR] = $0 }
+	    END {
+	        for (i = 1; i <= NR; i++) {
+	            split(row[i], f, "\t")
+	            b = base[i]; r = "-"
+	            if (b != "-" && rps[b] > 0) r = sprintf("%.2f", f[3] / rps[b])
+	            printf "%-18s %9s %8s %8s %9s %6s  %-14s %s\n",
+	                f[1], f[3], f[4], f[5], f[6], f[7], b, r
+	        }
+	    }' "$W/rows.tsv"
+	echo
+	echo "static           = GET /static/ (nginx alone, no auth): the ceiling"
+	echo "base_null        = GET /base/, auth_request -> null responder"
+	echo "app_sessiongw    = GET /app/, auth_request -> sessiongw /session/validate, valid cookie"
+	echo "null_direct      = GET /null/validate straight to the null responder"
+	echo "validate         = GET /session/validate with a valid cookie (no auth_request hop)"
+	echo "cache_get        = GET /session/cache/benchkey, a hit"
+	echo "validate_bad     = GET /session/validate, tampered cookie: 401 (non2xx expected),"
+	echo "                   rejected before the database, one audit line each"
+	echo "ratio            = req/s of the row / req/s of its baseline row (1.00 = as fast as bare FastCGI)"
+	if [ -n "$LOGIN_ROW" ]; then
+		echo
+		echo "$LOGIN_ROW" | awk -F'\t' '{ printf "login (POST /session/login JSON, wrk -c4 -d5s): %s logins/s, p50 %s ms, p99 %s ms, non-2xx %s (argon2id-bound)\n", $1, $2, $3, $4 }'
+	fi
+	echo
+	echo "memory (kB)                  sessiongw VmRSS  VmHWM   null VmRSS  VmHWM"
+	set -- $MEM0_D $MEM0_N
+	printf '%-28s %15s %6s %12s %6s\n' "before load (after 1 login)" "$1" "$2" "$3" "$4"
+	set -- $MEM1_D $MEM1_N
+	printf '%-28s %15s %6s %12s %6s\n' "after the 7 scenarios" "$1" "$2" "$3" "$4"
+	if [ -n "$MEM2_D" ]; then
+		set -- $MEM2_D
+		printf '%-28s %15s %6s %12s %6s\n' "after logins, +2 s idle" "$1" "$2" "-" "-"
+	fi
+	echo "audit log after the 7 scenarios: $AUDIT_BYTES bytes"
+} >"$RESULTS"
+echo
+cat "$RESULTS"
