@@ -102,6 +102,12 @@ struct request {
 int	request_fail(struct request *, int status, const char *code,
 	    const char *msg);
 
+/*
+ * A database fault: log the store's message (never a secret: the store
+ * sees only hashes) with the endpoint to stderr, and fail with 500.
+ */
+int	request_db_fail(struct request *);
+
 /* Lookup of a FastCGI param; "" or NULL as documented per field above. */
 const char *request_param(const struct request *, const char *name);
 

@@ -48,7 +48,7 @@ do_get(struct request *r, const struct cache_ctx *c)
 	if (rc == STORE_NOTFOUND)
 		return request_fail(r, 404, "not_found", "no such key");
 	if (rc != STORE_OK)
-		return request_fail(r, 500, "internal_error", "database error");
+		return request_db_fail(r);
 	r->res.status = 200;
 	r->res.content_type = NULL;
 	if (response_header(r, "Content-Type", e.content_type) != 0)
@@ -85,7 +85,7 @@ do_put(struct request *r, const struct cache_ctx *c)
 	if (rc != 0)
 		return request_fail(r, rc, "internal_error", "cannot read body");
 	if (cache_set(c, key, r->body.data, r->body.len, ctype, ttl) != STORE_OK)
-		return request_fail(r, 500, "internal_error", "database error");
+		return request_db_fail(r);
 	r->res.status = 204;
 	return STAGE_DONE;
 }
@@ -102,7 +102,7 @@ do_delete(struct request *r, const struct cache_ctx *c)
 	if (rc == STORE_NOTFOUND)
 		return request_fail(r, 404, "not_found", "no such key");
 	if (rc != STORE_OK)
-		return request_fail(r, 500, "internal_error", "database error");
+		return request_db_fail(r);
 	r->res.status = 204;
 	return STAGE_DONE;
 }

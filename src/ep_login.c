@@ -81,7 +81,7 @@ rate_limited(struct request *r, struct login *l)
 	int64_t left = u > i ? u : i;
 
 	if (u < 0 || i < 0)
-		return request_fail(r, 500, "internal_error", "database error");
+		return request_db_fail(r);
 	if (left == 0)
 		return 0;
 	count_login(r, LR_RATE_LIMITED);
@@ -105,7 +105,7 @@ login_failed(struct request *r, struct login *l, const char *reason)
 	    cfg->login_window) == STORE_ERROR ||
 	    store_failure_add(r->w->store, 'i', r->remote_addr, r->now,
 	    cfg->login_window) == STORE_ERROR)
-		return request_fail(r, 500, "internal_error", "database error");
+		return request_db_fail(r);
 	count_login(r, LR_FAILURE);
 	audit_login(r, AUDIT_LOGIN_FAILURE, l->f.username, "reason", reason, 0);
 	if (l->html) {
@@ -168,7 +168,7 @@ login_succeeded(struct request *r, struct login *l, struct user *u)
 	cJSON *o;
 
 	if (store_failure_clear(r->w->store, 'u', u->name) == STORE_ERROR)
-		return request_fail(r, 500, "internal_error", "database error");
+		return request_db_fail(r);
 	if (r->sess_state == SESS_VALID) {
 		memcpy(old, r->sess.handle, sizeof old);
 		if (session_end(r) != 0)
@@ -240,7 +240,7 @@ ep_login(struct request *r)
 		goto out;
 	rc = check_credentials(r, &l, &u, &reason);
 	if (rc < 0)
-		rc = request_fail(r, 500, "internal_error", "database error");
+		rc = request_db_fail(r);
 	else if (rc > 0)
 		rc = login_failed(r, &l, reason);
 	else

@@ -43,7 +43,7 @@ logout_everywhere(struct request *r, int64_t *count)
 {
 	if (store_session_delete_user(r->w->store, r->user.id, count) ==
 	    STORE_ERROR) {
-		request_fail(r, 500, "internal_error", "database error");
+		request_db_fail(r);
 		return -1;
 	}
 	audit_logout(r, true, *count);

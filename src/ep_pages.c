@@ -179,7 +179,7 @@ ep_account_page(struct request *r)
 
 	if (arr == NULL || session_list_json(r, arr) != 0) {
 		cJSON_Delete(arr);
-		return request_fail(r, 500, "internal_error", "database error");
+		return request_db_fail(r);
 	}
 	page_begin(r, 200, "Your account");
 	buf_puts(b, "<p>Signed in as <strong>");

@@ -84,7 +84,7 @@ ep_sessions_list(struct request *r)
 
 	if (o == NULL || arr == NULL || session_list_json(r, arr) != 0) {
 		cJSON_Delete(o);
-		return request_fail(r, 500, "internal_error", "database error");
+		return request_db_fail(r);
 	}
 	response_json(r, 200, o);
 	return STAGE_DONE;
@@ -117,7 +117,7 @@ session_revoke_handle(struct request *r, bool *was_current)
 	rc = store_session_delete_handle(r->w->store, handle, r->user.id,
 	    &gone);
 	if (rc == STORE_ERROR)
-		return request_fail(r, 500, "internal_error", "database error");
+		return request_db_fail(r);
 	if (rc == STORE_NOTFOUND)
 		return request_fail(r, 404, "not_found", "no such session");
 	*was_current = strcmp(handle, r->sess.handle) == 0;

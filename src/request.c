@@ -8,11 +8,14 @@
  */
 #include <fcgiapp.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "request_life.h"
+#include "endpoints.h"
 #include "response.h"
+#include "server.h"
 
 const char *
 request_param(const struct request *r, const char *name)
@@ -29,6 +32,18 @@ request_fail(struct request *r, int status, const char *code,
 	r->err_code = code;
 	r->err_msg = msg;
 	return status;
+}
+
+int
+request_db_fail(struct request *r)
+{
+	/* store_errmsg() names the database file already */
+	fprintf(stderr, "sessiongw: database error: %s (%s %s, request %s)\n",
+	    store_errmsg(r->w->store),
+	    r->method_name, r->route != NULL ? r->route->name : "-",
+	    r->request_id != NULL && r->request_id[0] != '\0' ?
+	    r->request_id : "-");
+	return request_fail(r, 500, "internal_error", "database error");
 }
 
 static double

@@ -71,7 +71,7 @@ session_start(struct request *r, const struct user *u)
 	snprintf(s->ip, sizeof s->ip, "%s", r->remote_addr);
 	snprintf(s->user_agent, sizeof s->user_agent, "%s", r->user_agent);
 	if (store_session_create(r->w->store, s) != STORE_OK) {
-		request_fail(r, 500, "internal_error", "database error");
+		request_db_fail(r);
 		return -1;
 	}
 	r->user = *u;
@@ -95,7 +95,7 @@ session_end(struct request *r)
 		return 0;
 	rc = store_session_delete(r->w->store, r->sess.hash);
 	if (rc == STORE_ERROR) {
-		request_fail(r, 500, "internal_error", "database error");
+		request_db_fail(r);
 		return -1;
 	}
 	return 0;

@@ -72,7 +72,7 @@ stage_activity(struct request *r)
 	snprintf(s->ip, sizeof s->ip, "%s", r->remote_addr);
 	snprintf(s->user_agent, sizeof s->user_agent, "%s", r->user_agent);
 	if (store_session_touch(r->w->store, s) == STORE_ERROR)
-		return request_fail(r, 500, "internal_error", "database error");
+		return request_db_fail(r);
 	r->sess_touched = true;
 	return STAGE_NEXT;
 }

@@ -155,8 +155,7 @@ stage_session(struct request *r)
 		any = true;
 		rc = try_value(r, val, len, &audited);
 		if (rc == TRY_FAULT)
-			return request_fail(r, 500, "internal_error",
-			    "database error");
+			return request_db_fail(r);
 		if (rc == TRY_VALID) {
 			r->sess_state = SESS_VALID;
 			return STAGE_NEXT;
