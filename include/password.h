@@ -15,6 +15,11 @@ int	password_hash(const char *pw, char *out, size_t outsz)
 /* Constant work whether or not hash is well-formed. true if pw matches. */
 bool	password_verify(const char *hash, const char *pw);
 /*
+ * Let at most n password_verify() calls run at once (each holds 64 MiB
+ * while it runs). Call once, before threads start. 0 or -1.
+ */
+int	password_limit_concurrency(int n) __attribute__((warn_unused_result));
+/*
  * A hash of a random password made at startup: verified against when the
  * user does not exist, so an unknown user costs the same time.
  */

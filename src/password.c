@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <semaphore.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -61,6 +62,15 @@ password_hash(const char *pw, char *out, size_t outsz)
 	return 0;
 }
 
+/*
+ * Each argon2id verification takes MEMLIMIT (64 MiB) for its duration; a
+ * semaphore bounds how many run at once so a burst of logins cannot make
+ * the daemon's memory grow with the thread count. Set once at startup,
+ * before any thread runs.
+ */
+static sem_t slots;
+static bool slots_set;
+
 bool
 password_verify(const char *hash, const char *pw)
 {
@@ -82,9 +92,23 @@ password_verify(const char *hash, const char *pw)
 		usable = false;
 		against = malformed_stand_in;
 	}
+	if (slots_set)
+		while (sem_wait(&slots) != 0 && errno == EINTR)
+			;
 	if (crypto_pwhash_str_verify(against, pw, len) != 0)
-		return false;
+		usable = false;
+	if (slots_set)
+		sem_post(&slots);
 	return usable;
+}
+
+int
+password_limit_concurrency(int n)
+{
+	if (slots_set || n < 1 || sem_init(&slots, 0, (unsigned)n) != 0)
+		return -1;
+	slots_set = true;
+	return 0;
 }
 
 int

@@ -76,6 +76,20 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * argon2id is CPU- and memory-bound: running more verifications at once
+ * than there are cores only adds 64 MiB each without adding throughput.
+ */
+static int
+login_slots(const struct config *cfg)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cores < 1)
+		cores = 1;
+	return cores < cfg->threads ? (int)cores : cfg->threads;
+}
+
 static int
 open_stores(struct server *srv, struct worker *ws, int n)
 {
@@ -231,7 +245,8 @@ serve(struct server *srv)
 		fprintf(stderr, "sessiongw: %s\n", err);
 		goto out;
 	}
-	if (password_dummy_hash(srv->dummy_hash, sizeof srv->dummy_hash) != 0)
+	if (password_dummy_hash(srv->dummy_hash, sizeof srv->dummy_hash) != 0 ||
+	    password_limit_concurrency(login_slots(&srv->cfg)) != 0)
 		goto out;
 	ws = calloc((size_t)srv->cfg.threads, sizeof *ws);
 	if (ws == NULL || open_stores(srv, ws, srv->cfg.threads) != 0)
