@@ -5,6 +5,7 @@
 #define SESSIONGW_LISTEN_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "config.h"
 
@@ -15,5 +16,8 @@
 int	listen_open(const struct config *, int *fd, char *err, size_t errsz);
 /* Close fd and remove a unix socket file. */
 void	listen_close(const struct config *, int fd);
+
+/* Give the unix socket this process created to uid:gid (privilege drop). */
+int	listen_chown(const struct config *, uid_t, gid_t);
 
 #endif

@@ -69,7 +69,7 @@ struct request {
 	const char	*content_type;		/* never NULL */
 	const char	*accept;		/* never NULL */
 	bool		 https;
-	long		 content_length;	/* -1 unknown */
+	long		 content_length;	/* -1 unknown, -2 malformed */
 
 	/* Request body, read on demand by endpoints that take one. */
 	struct buf	 body;

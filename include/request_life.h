@@ -11,6 +11,11 @@
 /* Zero and initialize r for one request; envp is the FastCGI params. */
 void	request_begin(struct request *, struct worker *, FCGX_Request *,
 	    char **envp);
+/*
+ * After FCGX_Finish_r the params are freed: drop every pointer into them,
+ * so after-response stages cannot read freed memory.
+ */
+void	request_detach(struct request *);
 /* Wipe secrets and free everything r owns. */
 void	request_end(struct request *);
 /* Seconds since request_begin (monotonic). */

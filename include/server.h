@@ -29,6 +29,7 @@ struct server {
 	atomic_bool	 stopping;
 	struct metrics	 metrics;
 	int		 listen_fd;
+	int		 wake_fd;		/* eventfd: readable = stop */
 	/*
 	 * Bad-cookie audit lines per second are capped (anyone can send
 	 * forged cookies; the audit log must not become the attack's sink).

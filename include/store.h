@@ -132,6 +132,8 @@ int	store_failure_get(struct store *, char kind, const char *key,
 int	store_failure_add(struct store *, char kind, const char *key,
 	    int64_t now, int64_t window);
 int	store_failure_clear(struct store *, char kind, const char *key);
+/* Take back one counted attempt (a login that turned out right). */
+int	store_failure_undo(struct store *, char kind, const char *key);
 
 /*
  * Cache. scope is a user id (> 0) or CACHE_SCOPE_GLOBAL. These are the raw
@@ -156,7 +158,9 @@ int	store_cache_set(struct store *, int64_t scope, const char *key,
 	    const void *value, size_t len, const char *content_type,
 	    int64_t now, int64_t expires_at, const struct cache_limits *,
 	    int64_t *evicted, int64_t *culled);
-int	store_cache_delete(struct store *, int64_t scope, const char *key);
+/* An expired row is STORE_NOTFOUND (left for cleanup). */
+int	store_cache_delete(struct store *, int64_t scope, const char *key,
+	    int64_t now);
 int	store_cache_count(struct store *, int64_t *count);
 
 /* Cleanup: delete at most batch expired rows; *deleted = rows removed. */

@@ -2,7 +2,9 @@
 -- Applied by store_migrate() in one transaction; brings user_version to 1.
 
 CREATE TABLE users (
-	id		INTEGER PRIMARY KEY,
+	-- AUTOINCREMENT: an id is never reused, so rows left by a deleted
+	-- user (a cache write racing the delete) can never reach a new one.
+	id		INTEGER PRIMARY KEY AUTOINCREMENT,
 	name		TEXT UNIQUE NOT NULL,
 	pwhash		TEXT NOT NULL,		-- argon2id string, never a password
 	admin		INTEGER NOT NULL DEFAULT 0,

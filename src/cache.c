@@ -71,5 +71,5 @@ cache_set(const struct cache_ctx *c, const char *key, const void *value,
 int
 cache_delete(const struct cache_ctx *c, const char *key)
 {
-	return store_cache_delete(c->store, c->scope, key);
+	return store_cache_delete(c->store, c->scope, key, c->now);
 }

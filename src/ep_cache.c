@@ -83,7 +83,7 @@ do_put(struct request *r, const struct cache_ctx *c)
 		return request_fail(r, 413, "too_large",
 		    "value larger than max_value_bytes");
 	if (rc != 0)
-		return request_fail(r, rc, "internal_error", "cannot read body");
+		return request_body_fail(r, rc);
 	if (cache_set(c, key, r->body.data, r->body.len, ctype, ttl) != STORE_OK)
 		return request_db_fail(r);
 	r->res.status = 204;

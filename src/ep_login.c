@@ -74,16 +74,10 @@ lockout_left(struct request *r, char kind, const char *key)
 }
 
 static int
-rate_limited(struct request *r, struct login *l)
+locked_out(struct request *r, struct login *l, int64_t u, int64_t i)
 {
-	int64_t u = lockout_left(r, 'u', l->f.username);
-	int64_t i = lockout_left(r, 'i', r->remote_addr);
 	int64_t left = u > i ? u : i;
 
-	if (u < 0 || i < 0)
-		return request_db_fail(r);
-	if (left == 0)
-		return 0;
 	count_login(r, LR_RATE_LIMITED);
 	audit_login(r, AUDIT_LOGIN_LOCKED, l->f.username, "scope",
 	    u >= i ? "user" : "ip", 0);
@@ -97,16 +91,57 @@ rate_limited(struct request *r, struct login *l)
 }
 
 static int
-login_failed(struct request *r, struct login *l, const char *reason)
+rate_limited(struct request *r, struct login *l)
+{
+	int64_t u = lockout_left(r, 'u', l->f.username);
+	int64_t i = lockout_left(r, 'i', r->remote_addr);
+
+	if (u < 0 || i < 0)
+		return request_db_fail(r);
+	if (u == 0 && i == 0)
+		return 0;
+	return locked_out(r, l, u, i);
+}
+
+/*
+ * Count this attempt as a failure before the password is checked, and
+ * refuse it if that goes over the limit. Checking first and counting
+ * after the (slow) argon2id verification would let concurrent guesses
+ * all pass the check; counted first, at most max_failures can run.
+ * A right password takes its count back (login_succeeded).
+ */
+static int
+reserve_attempt(struct request *r, struct login *l)
 {
 	const struct config *cfg = &r->w->srv->cfg;
+	struct store *st = r->w->store;
+	struct login_failures fu, fi;
 
-	if (store_failure_add(r->w->store, 'u', l->f.username, r->now,
-	    cfg->login_window) == STORE_ERROR ||
-	    store_failure_add(r->w->store, 'i', r->remote_addr, r->now,
-	    cfg->login_window) == STORE_ERROR)
+	if (store_failure_add(st, 'u', l->f.username, r->now,
+	    cfg->login_window) != STORE_OK ||
+	    store_failure_add(st, 'i', r->remote_addr, r->now,
+	    cfg->login_window) != STORE_OK ||
+	    store_failure_get(st, 'u', l->f.username, &fu) != STORE_OK ||
+	    store_failure_get(st, 'i', r->remote_addr, &fi) != STORE_OK)
 		return request_db_fail(r);
-	count_login(r, LR_FAILURE);
+	if (fu.count <= cfg->login_max_failures &&
+	    fi.count <= cfg->login_max_failures)
+		return 0;
+	/* Over the limit through a concurrent burst: not a failure itself. */
+	if (store_failure_undo(st, 'u', l->f.username) != STORE_OK ||
+	    store_failure_undo(st, 'i', r->remote_addr) != STORE_OK)
+		return request_db_fail(r);
+	return locked_out(r, l,
+	    fu.count > cfg->login_max_failures ? cfg->login_lockout : 0,
+	    fi.count > cfg->login_max_failures ? cfg->login_lockout : 0);
+}
+
+/* The attempt was already counted by reserve_attempt(). */
+static int
+login_failed(struct request *r, struct login *l, const char *reason)
+{
+	count_login(r, strcmp(reason, "account_locked") == 0 ? LR_LOCKED :
+	    LR_FAILURE);
 	audit_login(r, AUDIT_LOGIN_FAILURE, l->f.username, "reason", reason, 0);
 	if (l->html) {
 		page_login(r, 401, l->f.rd, "Wrong username or password.");
@@ -167,7 +202,8 @@ login_succeeded(struct request *r, struct login *l, struct user *u)
 	char old[SESSION_HANDLE_LEN + 1] = "";
 	cJSON *o;
 
-	if (store_failure_clear(r->w->store, 'u', u->name) == STORE_ERROR)
+	if (store_failure_clear(r->w->store, 'u', l->f.username) == STORE_ERROR ||
+	    store_failure_undo(r->w->store, 'i', r->remote_addr) == STORE_ERROR)
 		return request_db_fail(r);
 	if (r->sess_state == SESS_VALID) {
 		memcpy(old, r->sess.handle, sizeof old);
@@ -203,14 +239,18 @@ parse_body(struct request *r, struct login *l)
 	int rc = request_read_body(r, LOGIN_BODY_MAX);
 
 	if (rc != 0)
-		return request_fail(r, rc, rc == 413 ? "too_large" :
-		    "internal_error", rc == 413 ? "body too large" :
-		    "cannot read body");
+		return request_body_fail(r, rc);
 	if (kind == BODY_OTHER)
 		return request_fail(r, 400, "bad_request",
 		    "expected a form or JSON body");
 	rc = login_form_parse(kind, r->body.data, r->body.len, &l->f, err,
 	    sizeof err);
+	/* A rejected form still goes back to its page, rd kept. */
+	if (rc != 0 && kind == BODY_FORM)
+		l->f.has_rd = form_get(r->body.data, r->body.len, "rd",
+		    l->f.rd, sizeof l->f.rd) == 1;
+	if (!l->f.has_rd)
+		l->f.rd[0] = '\0';
 	l->html = kind == BODY_FORM && (l->f.has_rd || wants_html(r));
 	if (rc != 0) {
 		count_login(r, LR_MALFORMED);
@@ -236,7 +276,8 @@ ep_login(struct request *r)
 	memset(&l, 0, sizeof l);
 	if ((rc = parse_body(r, &l)) != STAGE_NEXT)
 		goto out;
-	if ((rc = rate_limited(r, &l)) != 0)
+	if ((rc = rate_limited(r, &l)) != 0 ||
+	    (rc = reserve_attempt(r, &l)) != 0)
 		goto out;
 	rc = check_credentials(r, &l, &u, &reason);
 	if (rc < 0)

@@ -141,12 +141,19 @@ format_time(char out[32], double t)
 	strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
+static const char *
+field(const cJSON *o, const char *name)
+{
+	const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(o, name));
+
+	return v != NULL ? v : "";
+}
+
 static void
 session_row(struct request *r, const cJSON *s)
 {
 	struct buf *b = &r->res.body;
-	const char *handle = cJSON_GetStringValue(
-	    cJSON_GetObjectItem(s, "handle"));
+	const char *handle = field(s, "handle");
 	bool current = cJSON_IsTrue(cJSON_GetObjectItem(s, "current"));
 	char when[32];
 
@@ -158,10 +165,9 @@ session_row(struct request *r, const cJSON *s)
 	buf_puts(b, "</td><td>");
 	buf_html_escape(b, when);
 	buf_puts(b, "</td><td>");
-	buf_html_escape(b, cJSON_GetStringValue(cJSON_GetObjectItem(s, "ip")));
+	buf_html_escape(b, field(s, "ip"));
 	buf_puts(b, "</td><td>");
-	buf_html_escape(b, cJSON_GetStringValue(
-	    cJSON_GetObjectItem(s, "user_agent")));
+	buf_html_escape(b, field(s, "user_agent"));
 	buf_puts(b, "</td><td>");
 	buf_puts(b, "<form method=\"post\" class=\"inline\" action=\"");
 	buf_html_escape(b, r->w->srv->cfg.route_prefix);

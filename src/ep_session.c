@@ -47,20 +47,30 @@ static int
 add_session(void *arg, const struct session *s)
 {
 	struct list_ctx *c = arg;
-	cJSON *o = cJSON_CreateObject();
+	const struct config *cfg = &c->r->w->srv->cfg;
+	int64_t now = c->r->now;
+	cJSON *o;
 
+	/* Expired rows wait for cleanup; they are no session any more. */
+	if (s->expires_at <= now || s->created_at + cfg->absolute_age <= now)
+		return 0;
+	o = cJSON_CreateObject();
 	if (o == NULL || !cJSON_AddItemToArray(c->arr, o)) {
 		cJSON_Delete(o);
 		c->failed = 1;
 		return -1;
 	}
-	cJSON_AddStringToObject(o, "handle", s->handle);
-	cJSON_AddNumberToObject(o, "created_at", (double)s->created_at);
-	cJSON_AddNumberToObject(o, "last_seen", (double)s->last_seen);
-	cJSON_AddStringToObject(o, "ip", s->ip);
-	cJSON_AddStringToObject(o, "user_agent", s->user_agent);
-	cJSON_AddBoolToObject(o, "current",
-	    strcmp(s->handle, c->r->sess.handle) == 0);
+	if (cJSON_AddStringToObject(o, "handle", s->handle) == NULL ||
+	    cJSON_AddNumberToObject(o, "created_at",
+	    (double)s->created_at) == NULL ||
+	    cJSON_AddNumberToObject(o, "last_seen", (double)s->last_seen) == NULL ||
+	    cJSON_AddStringToObject(o, "ip", s->ip) == NULL ||
+	    cJSON_AddStringToObject(o, "user_agent", s->user_agent) == NULL ||
+	    cJSON_AddBoolToObject(o, "current",
+	    strcmp(s->handle, c->r->sess.handle) == 0) == NULL) {
+		c->failed = 1;
+		return -1;
+	}
 	return 0;
 }
 
@@ -70,8 +80,8 @@ session_list_json(struct request *r, cJSON *arr)
 {
 	struct list_ctx c = { .arr = arr, .r = r };
 
-	if (store_session_list(r->w->store, r->user.id, add_session, &c) ==
-	    STORE_ERROR || c.failed)
+	if (store_session_list(r->w->store, r->user.id, add_session, &c) !=
+	    STORE_OK || c.failed)
 		return -1;
 	return 0;
 }

@@ -6,6 +6,7 @@
  * would split the traffic silently).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcgiapp.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,14 @@
 #include "listen.h"
 
 #define BACKLOG	1024
+
+/*
+ * The socket file this process created: at exit it is removed only if it
+ * is still that file, not one a newer instance has put in its place.
+ */
+static dev_t	created_dev;
+static ino_t	created_ino;
+static bool	created;
 
 static int
 unix_addr(const char *path, struct sockaddr_un *sun, char *err, size_t errsz)
@@ -82,8 +91,12 @@ open_unix(const char *path, int mode, int *fdp, char *err, size_t errsz)
 		goto fail;
 	}
 	umask(old);
-	if (chmod(path, (mode_t)mode) != 0 || listen(fd, BACKLOG) != 0)
+	if (chmod(path, (mode_t)mode) != 0 || listen(fd, BACKLOG) != 0 ||
+	    lstat(path, &st) != 0)
 		goto fail;
+	created_dev = st.st_dev;
+	created_ino = st.st_ino;
+	created = true;
 	*fdp = fd;
 	return LISTEN_OK;
 fail:
@@ -131,8 +144,22 @@ listen_open(const struct config *cfg, int *fdp, char *err, size_t errsz)
 void
 listen_close(const struct config *cfg, int fd)
 {
+	struct stat st;
+
 	if (fd > 0)
 		close(fd);
-	if (strncmp(cfg->listen, "unix:", 5) == 0)
+	if (!created || strncmp(cfg->listen, "unix:", 5) != 0)
+		return;
+	if (lstat(cfg->listen + 5, &st) == 0 && st.st_dev == created_dev &&
+	    st.st_ino == created_ino)
 		(void)unlink(cfg->listen + 5);
+	created = false;
+}
+
+int
+listen_chown(const struct config *cfg, uid_t uid, gid_t gid)
+{
+	if (!created || strncmp(cfg->listen, "unix:", 5) != 0)
+		return 0;
+	return chown(cfg->listen + 5, uid, gid);
 }

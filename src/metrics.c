@@ -45,12 +45,12 @@ metrics_record(struct request *r)
 {
 	struct metrics *m = &r->w->srv->metrics;
 	int ep = r->route != NULL ? (int)(r->route - routes) : nroutes;
-
-	if (ep >= METRIC_ENDPOINTS_MAX)
-		ep = METRIC_ENDPOINTS_MAX - 1;
 	int status = r->res.status;
 	double secs = request_elapsed(r);
 	int i;
+
+	if (ep >= METRIC_ENDPOINTS_MAX)
+		ep = METRIC_ENDPOINTS_MAX - 1;
 
 	if (status < 100 || status > 999)
 		status = 999;
@@ -101,7 +101,7 @@ static void
 render_requests(struct buf *b, struct metrics *m)
 {
 	help(b, "requests_total", "counter", "Requests by endpoint and status.");
-	for (int ep = 0; ep <= nroutes; ep++) {
+	for (int ep = 0; ep <= nroutes && ep < METRIC_ENDPOINTS_MAX; ep++) {
 		for (int st = 100; st < 1000; st++) {
 			unsigned long long n = atomic_load(&m->requests[ep][st]);
 

@@ -75,7 +75,7 @@ bool
 password_verify(const char *hash, const char *pw)
 {
 	const char *against = hash;
-	bool usable = true;
+	bool usable = true, waited = false;
 	size_t len;
 
 	if (pw == NULL)
@@ -92,12 +92,14 @@ password_verify(const char *hash, const char *pw)
 		usable = false;
 		against = malformed_stand_in;
 	}
-	if (slots_set)
-		while (sem_wait(&slots) != 0 && errno == EINTR)
+	if (slots_set) {
+		while ((waited = sem_wait(&slots) == 0) == false &&
+		    errno == EINTR)
 			;
+	}
 	if (crypto_pwhash_str_verify(against, pw, len) != 0)
 		usable = false;
-	if (slots_set)
+	if (waited)
 		sem_post(&slots);
 	return usable;
 }

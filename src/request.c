@@ -71,6 +71,16 @@ request_begin(struct request *r, struct worker *w, FCGX_Request *fcgx,
 	buf_init(&r->res.headers);
 }
 
+void
+request_detach(struct request *r)
+{
+	r->fcgx = NULL;
+	r->envp = NULL;
+	r->query = r->remote_addr = r->user_agent = r->request_id = "";
+	r->host = r->content_type = r->accept = "";
+	r->origin = r->cookie_header = NULL;
+}
+
 static void
 buf_wipe_free(struct buf *b)
 {

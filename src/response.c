@@ -163,6 +163,7 @@ response_send(struct request *r)
 		goto done;
 	rc = 0;
 done:
+	sodium_memzero(out.data, out.len);	/* may hold a fresh token */
 	buf_free(&out);
 	return rc;
 }
@@ -238,21 +239,40 @@ int
 request_read_body(struct request *r, size_t max)
 {
 	char chunk[4096];
-	int n;
+	int n, rc = 0;
 
 	if (r->body_read)
 		return 0;
 	r->body_read = true;
+	if (r->content_length == -2)
+		return 400;
 	if (r->content_length > 0 && (size_t)r->content_length > max)
 		return 413;
 	if (r->fcgx == NULL)
 		return 0;	/* unit tests fill r->body directly */
 	while ((n = FCGX_GetStr(chunk, sizeof chunk, r->fcgx->in)) > 0) {
-		if (r->body.len + (size_t)n > max)
-			return 413;
+		if (r->body.len + (size_t)n > max) {
+			rc = 413;
+			break;
+		}
 		buf_append(&r->body, chunk, (size_t)n);
 	}
-	if (buf_failed(&r->body))
-		return 500;
-	return 0;
+	sodium_memzero(chunk, sizeof chunk);	/* may hold a password */
+	if (rc == 0 && buf_failed(&r->body))
+		rc = 500;
+	return rc;
+}
+
+int
+request_body_fail(struct request *r, int status)
+{
+	switch (status) {
+	case 400:
+		return request_fail(r, 400, "bad_request", "bad Content-Length");
+	case 413:
+		return request_fail(r, 413, "too_large", "body too large");
+	default:
+		return request_fail(r, 500, "internal_error",
+		    "cannot read the body");
+	}
 }

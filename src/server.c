@@ -5,8 +5,8 @@
  * socket, each with its own SQLite connection. Signals are blocked in
  * every thread and taken by the main thread with sigwait(): libfcgi's own
  * handlers would wake only one worker. To stop, the main thread sets the
- * stopping flag and shuts the listening socket down, which makes every
- * blocked accept() return; requests in flight finish normally.
+ * stopping flag and writes to an eventfd that every idle worker polls
+ * (see worker_main); requests in flight finish normally.
  */
 #include <errno.h>
 #include <fcgiapp.h>
@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +43,59 @@ static const char serve_usage[] =
 	"  SIGTERM, SIGINT  stop accepting, finish requests in flight, exit 0\n"
 	"  SIGHUP           reopen the audit log, re-read the key files\n";
 
+/*
+ * Wait until the listening socket has a connection or the daemon stops.
+ * Returns 1: try to accept; 0: stop.
+ */
+static int
+wait_for_work(struct server *srv)
+{
+	struct pollfd p[2] = {
+		{ .fd = srv->listen_fd, .events = POLLIN },
+		{ .fd = srv->wake_fd, .events = POLLIN },
+	};
+
+	for (;;) {
+		if (atomic_load(&srv->stopping))
+			return 0;
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "sessiongw: poll: %s\n", strerror(errno));
+			return 0;
+		}
+		if (p[1].revents != 0)
+			return 0;
+		if (p[0].revents & (POLLERR | POLLNVAL)) {
+			fprintf(stderr, "sessiongw: listening socket failed\n");
+			return 0;
+		}
+		if (p[0].revents & POLLIN)
+			return 1;
+	}
+}
+
+static void
+serve_one(struct worker *w, struct request *r, FCGX_Request *fr)
+{
+	request_begin(r, w, fr, fr->envp);
+	(void)chain_run(r);
+	(void)response_send(r);
+	FCGX_Finish_r(fr);	/* the client has its answer now */
+	request_detach(r);
+	metrics_record(r);
+	chain_run_after(r);
+	request_end(r);
+}
+
+/*
+ * The listening socket is non-blocking and watched with poll() together
+ * with the wake eventfd: several workers may be woken for one connection,
+ * the losers get EAGAIN from accept and go back to poll(), and at stop
+ * every worker wakes through the eventfd. Nothing is done to the socket
+ * itself, so an inherited socket (systemd, spawn-fcgi) stays usable for
+ * the next instance.
+ */
 static void *
 worker_main(void *arg)
 {
@@ -54,23 +110,11 @@ worker_main(void *arg)
 		free(r);
 		return NULL;
 	}
-	while (!atomic_load(&srv->stopping)) {
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (atomic_load(&srv->stopping))
-				break;
-			/* ECONNABORTED, EMFILE...: breathe, go on */
-			nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
-			continue;
-		}
-		request_begin(r, w, &fr, fr.envp);
-		(void)chain_run(r);
-		(void)response_send(r);
-		FCGX_Finish_r(&fr);
-		metrics_record(r);
-		chain_run_after(r);
-		request_end(r);
+	while (wait_for_work(srv)) {
+		if (FCGX_Accept_r(&fr) < 0)
+			continue;	/* EAGAIN: another worker took it */
+		serve_one(w, r, &fr);
 	}
-	FCGX_Finish_r(&fr);
 	FCGX_Free(&fr, 0);
 	free(r);
 	return NULL;
@@ -122,6 +166,25 @@ close_stores(struct worker *ws, int n)
 			store_close(ws[i].store);
 }
 
+/* Non-blocking accept (see worker_main) and the stop eventfd. */
+static int
+prepare_listen_fd(struct server *srv)
+{
+	int fl = fcntl(srv->listen_fd, F_GETFL);
+
+	if (fl < 0 || fcntl(srv->listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		fprintf(stderr, "sessiongw: listening socket: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	srv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (srv->wake_fd < 0) {
+		fprintf(stderr, "sessiongw: eventfd: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* When started as root with [server] user set: become that user. */
 static int
 drop_privileges(const struct config *cfg)
@@ -134,6 +197,19 @@ drop_privileges(const struct config *cfg)
 	if (pw == NULL) {
 		fprintf(stderr, "sessiongw: %s: [server] user = %s: no such "
 		    "user\n", cfg->path, cfg->user);
+		return -1;
+	}
+	/*
+	 * What the daemon reopens later must stay reachable: the socket file
+	 * (removed at exit) and the audit log (reopened on SIGHUP). The key
+	 * files must be readable by this user for SIGHUP to reload them;
+	 * setup-session-security checks that.
+	 */
+	if (listen_chown(cfg, pw->pw_uid, pw->pw_gid) != 0 ||
+	    (strcmp(cfg->audit_log, "-") != 0 &&
+	    chown(cfg->audit_log, pw->pw_uid, pw->pw_gid) != 0)) {
+		fprintf(stderr, "sessiongw: cannot give the socket and audit "
+		    "log to %s: %s\n", cfg->user, strerror(errno));
 		return -1;
 	}
 	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
@@ -221,7 +297,9 @@ run_workers(struct server *srv, struct worker *ws, const sigset_t *set)
 		signal_loop(srv, set);
 	}
 	atomic_store(&srv->stopping, true);
-	shutdown(srv->listen_fd, SHUT_RDWR);
+	if (eventfd_write(srv->wake_fd, 1) != 0)
+		fprintf(stderr, "sessiongw: cannot wake workers: %s\n",
+		    strerror(errno));
 	for (int i = 0; i < started; i++)
 		pthread_join(ws[i].thread, NULL);
 	stats_flush(srv, ws[0].store);
@@ -257,6 +335,8 @@ serve(struct server *srv)
 		rc = lrc == LISTEN_USAGE ? EXIT_USAGE : EXIT_FAIL;
 		goto out;
 	}
+	if (prepare_listen_fd(srv) != 0)
+		goto out_listen;
 	if (drop_privileges(&srv->cfg) != 0)
 		goto out_listen;
 	sigemptyset(&set);
@@ -270,6 +350,8 @@ serve(struct server *srv)
 	rc = run_workers(srv, ws, &set);
 out_listen:
 	listen_close(&srv->cfg, srv->listen_fd);
+	if (srv->wake_fd >= 0)
+		close(srv->wake_fd);
 out:
 	if (ws != NULL)
 		close_stores(ws, srv->cfg.threads);
@@ -300,6 +382,7 @@ cmd_serve(struct config *cfg, int argc, char **argv)
 		return EXIT_FAIL;
 	srv->cfg = *cfg;
 	srv->listen_fd = -1;
+	srv->wake_fd = -1;
 	pthread_rwlock_init(&srv->keys_lock, NULL);
 	pthread_mutex_init(&srv->flush_lock, NULL);
 	atomic_store(&srv->last_cleanup, (long long)time(NULL));

@@ -87,12 +87,13 @@ stage_connection(struct request *r)
 	r->content_type = param_or_empty(r, "CONTENT_TYPE");
 	r->accept = param_or_empty(r, "HTTP_ACCEPT");
 	r->https = strcasecmp(param_or_empty(r, "HTTPS"), "on") == 0;
-	if (cl != NULL && cl[0] != '\0') {
-		if (parse_long(cl, 0, 1L << 40, &len) != 0)
-			return request_fail(r, 400, "bad_request",
-			    "bad Content-Length");
-		r->content_length = len;
-	}
+	/*
+	 * A bad Content-Length is refused when a body is read
+	 * (request_read_body), so that validate still answers 200/401.
+	 */
+	if (cl != NULL && cl[0] != '\0')
+		r->content_length = parse_long(cl, 0, 1L << 40, &len) == 0 ?
+		    len : -2;
 	if (copy_uri(r) != 0)
 		return request_fail(r, 404, "not_found", "path too long");
 	if (split_prefix(r) != 0)

@@ -53,6 +53,7 @@ enum st {
 	ST_FAILURE_GET,
 	ST_FAILURE_ADD,
 	ST_FAILURE_CLEAR,
+	ST_FAILURE_UNDO,
 	ST_CACHE_GET,
 	ST_CACHE_EXISTS,
 	ST_CACHE_PUT,
@@ -132,6 +133,8 @@ static const struct {
 	    "last_at = ?3", 1 },
 	[ST_FAILURE_CLEAR] = { "DELETE FROM login_failures "
 	    "WHERE kind = ?1 AND key = ?2", 1 },
+	[ST_FAILURE_UNDO] = { "UPDATE login_failures "
+	    "SET count = MAX(count - 1, 0) WHERE kind = ?1 AND key = ?2", 1 },
 	[ST_CACHE_GET] = { "SELECT value, content_type, expires_at FROM cache "
 	    "WHERE scope = ?1 AND key = ?2 "
 	    "AND (expires_at = 0 OR expires_at > ?3)", 1 },
@@ -156,8 +159,10 @@ static const struct {
 	    "WHERE expires_at != 0 AND expires_at <= ?1", 1 },
 	[ST_CACHE_CULL] = { "DELETE FROM cache WHERE rowid IN "
 	    "(SELECT rowid FROM cache ORDER BY seq LIMIT ?1)", 1 },
+	/* An expired row counts as missing; cleanup removes it. */
 	[ST_CACHE_DELETE] = { "DELETE FROM cache "
-	    "WHERE scope = ?1 AND key = ?2", 1 },
+	    "WHERE scope = ?1 AND key = ?2 "
+	    "AND (expires_at = 0 OR expires_at > ?3)", 1 },
 	/* Batched so that no cleanup pass holds the write lock for long. */
 	[ST_CLEANUP_SESSIONS] = { "DELETE FROM sessions WHERE hash IN "
 	    "(SELECT hash FROM sessions WHERE expires_at <= ?1 "
@@ -1075,6 +1080,23 @@ out:
 	return rc;
 }
 
+int
+store_failure_undo(struct store *s, char kind, const char *key)
+{
+	sqlite3_stmt *st = stmt(s, ST_FAILURE_UNDO);
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "ct", kind, key) == -1)
+		goto out;
+	if (run(s, st, "undo login attempt", NULL) == 0)
+		rc = STORE_OK;
+out:
+	stmt_done(st);
+	return rc;
+}
+
 /* ---- cache ---- */
 
 /* Never returns an expired row; e->value is malloc'd, even for 0 bytes. */
@@ -1254,13 +1276,14 @@ fail:
 }
 
 int
-store_cache_delete(struct store *s, int64_t scope, const char *key)
+store_cache_delete(struct store *s, int64_t scope, const char *key,
+    int64_t now)
 {
 	sqlite3_stmt *st = stmt(s, ST_CACHE_DELETE);
 
 	if (st == NULL)
 		return STORE_ERROR;
-	if (bind(s, st, "it", scope, key) == -1) {
+	if (bind(s, st, "iti", scope, key, now) == -1) {
 		stmt_done(st);
 		return STORE_ERROR;
 	}

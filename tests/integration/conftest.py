@@ -376,8 +376,21 @@ class Gateway:
                 self.daemon.wait(timeout=5)
         if self in _ACTIVE:
             _ACTIVE.remove(self)
+        # make check: a sanitizer report in the daemon's log fails the test
+        # even when no request noticed it.
+        report = None
+        if self.tmp:
+            log = tail(self.p("daemon.log"), 100000)
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                           "runtime error:", "ThreadSanitizer"):
+                if marker in log:
+                    report = log[log.index(marker) - 200 if log.index(marker) > 200 else 0:][:4000]
+                    failed = True
+                    break
         if self.tmp and not (self.keep or failed):
             shutil.rmtree(self.tmp, ignore_errors=True)
+        if report:
+            raise AssertionError("sanitizer report in %s:\n%s" % (self.p("daemon.log"), report))
 
     def debug_report(self):
         return "temp dir: %s\n--- daemon log ---\n%s\n--- nginx error.log ---\n%s\n" % (

@@ -4,6 +4,8 @@ import time
 
 import pytest
 
+from conftest import is_clearing
+
 pytestmark = pytest.mark.slow
 
 
@@ -42,6 +44,7 @@ def test_idle_sliding_absolute(make_gw):
     r = g.validate(idle)
     assert r.status == 401, "idle session still valid %.2f s after login (cookie_age 4)" % (
         time.monotonic() - b1)
+    assert any(is_clearing(a, v) for v, a in r.cookies()), r.headers
     assert g.wait_audit(mark, "session_expired"), "no session_expired audited"
     # alice: last activity at ~6 s (idle expiry >= 9 s), but 8 s since login
     sleep_until(a1 + 8.1)

@@ -138,6 +138,11 @@ def test_login_page_rd_percent_decoded_when_not_slash(gw):
     assert rd == "https://evil.example/"
     r = gw.get("/session/login?rd=%2Fapp%2F")
     assert inputs(r.text).get("rd") == "/app/"
+    # beginning with '/': taken as it is, not decoded
+    r = gw.get("/session/login?rd=/app/a%20b%3Fc")
+    assert inputs(r.text).get("rd") == "/app/a%20b%3Fc"
+    r = browser_login(gw, rd="/app/a%20b%3Fc")
+    assert r.status == 303 and location_path(r) == "/app/a%20b%3Fc"
 
 
 def test_form_login_failure_page(gw):

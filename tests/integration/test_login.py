@@ -135,7 +135,9 @@ def test_logout_then_replay(gw):
     assert r.status == 200, r
     assert any(is_clearing(a, v) for v, a in r.cookies()), r.headers
     assert r.header("Cache-Control") == "no-store"
-    assert gw.validate(tok).status == 401
+    r = gw.validate(tok)
+    assert r.status == 401
+    assert any(is_clearing(a, v) for v, a in r.cookies()), r.headers
     assert gw.get("/api/data.json", cookie=tok).status == 401
     assert gw.post("/session/logout", cookie=tok).status == 401
     ev = gw.wait_audit(mark, "logout")
@@ -224,6 +226,14 @@ def test_session_cookie_name_twice(gw):
     r = gw.get("/session/validate", cookie="%s=%s; %s=%s" % (COOKIE, bad, COOKIE, tok))
     assert r.status == 200
     assert r.header("X-Session-User") == "alice"
+    # a clearing Set-Cookie here would make the browser drop the good one
+    assert not any(is_clearing(a, v) for v, a in r.cookies()), r.headers
+    # a revoked (well-signed) value first, the good one second
+    old = gw.login("bob")
+    assert gw.post("/session/logout", cookie=old).status == 200
+    r = gw.get("/session/validate", cookie="%s=%s; %s=%s" % (COOKIE, old, COOKIE, tok))
+    assert r.status == 200 and r.header("X-Session-User") == "alice"
+    assert not any(is_clearing(a, v) for v, a in r.cookies()), r.headers
     r = gw.get("/session/validate", cookie="other=1; %s=garbage; x=%s; %s=%s" % (
         COOKIE, tok, COOKIE, tok))
     assert r.status == 200

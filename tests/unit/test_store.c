@@ -400,8 +400,8 @@ UNIT_TEST(store_cache_roundtrip)
 	CHECK_INT(store_cache_count(fx.s, &n), STORE_OK);
 	CHECK_INT(n, 3);
 
-	CHECK_INT(store_cache_delete(fx.s, 7, "bin"), STORE_OK);
-	CHECK_INT(store_cache_delete(fx.s, 7, "bin"), STORE_NOTFOUND);
+	CHECK_INT(store_cache_delete(fx.s, 7, "bin", 100), STORE_OK);
+	CHECK_INT(store_cache_delete(fx.s, 7, "bin", 100), STORE_NOTFOUND);
 	CHECK_INT(store_cache_get(fx.s, 7, "bin", 200, &e), STORE_NOTFOUND);
 	fx_close(&fx);
 }
@@ -647,5 +647,48 @@ UNIT_TEST(store_readonly_fault)
 		CHECK(!u.locked);
 	}
 	store_close(s);
+	fx_close(&fx);
+}
+
+UNIT_TEST(store_failure_undo_and_expired_delete)
+{
+	struct fixture fx;
+	struct login_failures f;
+	struct cache_limits lim = { 100, 3, 10 };
+	int64_t ev = 0, cu = 0, id = 0;
+
+	if (fx_open(&fx) != 0) {
+		CHECK(!"fixture");
+		return;
+	}
+	CHECK_INT(store_failure_add(fx.s, 'i', "10.0.0.1", 100, 300), STORE_OK);
+	CHECK_INT(store_failure_add(fx.s, 'i', "10.0.0.1", 101, 300), STORE_OK);
+	CHECK_INT(store_failure_undo(fx.s, 'i', "10.0.0.1"), STORE_OK);
+	CHECK_INT(store_failure_get(fx.s, 'i', "10.0.0.1", &f), STORE_OK);
+	CHECK_INT(f.count, 1);
+	CHECK_INT(store_failure_undo(fx.s, 'i', "10.0.0.1"), STORE_OK);
+	CHECK_INT(store_failure_undo(fx.s, 'i', "10.0.0.1"), STORE_OK);
+	CHECK_INT(store_failure_get(fx.s, 'i', "10.0.0.1", &f), STORE_OK);
+	CHECK_INT(f.count, 0);		/* never below zero */
+
+	/* an expired row is missing for DELETE too (cleanup removes it) */
+	CHECK_INT(store_user_add(fx.s, "u", "$argon2id$x", false, 1, &id),
+	    STORE_OK);
+	CHECK_INT(store_cache_set(fx.s, id, "k", "v", 1, "text/plain", 100,
+	    150, &lim, &ev, &cu), STORE_OK);
+	CHECK_INT(store_cache_delete(fx.s, id, "k", 150), STORE_NOTFOUND);
+	CHECK_INT(store_cache_delete(fx.s, id, "k", 149), STORE_OK);
+
+	/* ids are never reused (AUTOINCREMENT): no orphan rows for a new user */
+	{
+		int64_t id2 = 0, id3 = 0;
+
+		CHECK_INT(store_user_add(fx.s, "w", "$argon2id$x", false, 1, &id2),
+		    STORE_OK);
+		CHECK_INT(store_user_del(fx.s, id2), STORE_OK);
+		CHECK_INT(store_user_add(fx.s, "x", "$argon2id$x", false, 1, &id3),
+		    STORE_OK);
+		CHECK(id3 > id2);
+	}
 	fx_close(&fx);
 }
