@@ -16,6 +16,7 @@
 #define CACHE_KEY_MAX	250
 #define TTL_MAX		31536000L
 #define FORM_VALUE_MAX	4096
+#define LOGIN_BODY_MAX	(16 * 1024)	/* a larger login body is refused */
 
 /*
  * Iterate the values of cookie `name` in a Cookie header, in order.

@@ -29,6 +29,10 @@ enum method {
 	M_OTHER, M_GET, M_HEAD, M_POST, M_PUT, M_DELETE, M__MAX
 };
 
+/* "GET", "POST"...; NULL for M_OTHER. */
+extern const char *const method_names[M__MAX];
+enum method	method_from_name(const char *);
+
 enum session_state {
 	SESS_NONE,		/* no cookie with our name */
 	SESS_INVALID,		/* a cookie, but none of its values validates */

@@ -22,6 +22,9 @@ void	response_error(struct request *, int status, const char *code,
 	    const char *msg);
 /* 303 See Other to a relative path. */
 void	response_redirect(struct request *, const char *location);
+/* 303 to the sign-in page (route_prefix + "/login") or the account page. */
+void	response_redirect_login(struct request *);
+void	response_redirect_account(struct request *);
 /* Serialize to the FastCGI stream (or into out for unit tests). */
 int	response_serialize(const struct request *, struct buf *out);
 int	response_send(struct request *);

@@ -24,7 +24,6 @@
 #include "session_ops.h"
 #include "stage.h"
 
-#define LOGIN_BODY_MAX	16384
 
 struct login {
 	struct login_form f;

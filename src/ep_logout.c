@@ -53,15 +53,12 @@ logout_everywhere(struct request *r, int64_t *count)
 static int
 logout_answer(struct request *r, int64_t count)
 {
-	char loc[300];
 	cJSON *o;
 
 	r->sess_state = SESS_NONE;
 	cookie_clear_header(r);
 	if (body_kind_of(r->content_type) == BODY_FORM) {
-		snprintf(loc, sizeof loc, "%s/login",
-		    r->w->srv->cfg.route_prefix);
-		response_redirect(r, loc);
+		response_redirect_login(r);
 		return STAGE_DONE;
 	}
 	o = cJSON_CreateObject();
@@ -75,14 +72,11 @@ logout_answer(struct request *r, int64_t count)
 static int
 no_session(struct request *r)
 {
-	char loc[300];
-
 	if (body_kind_of(r->content_type) != BODY_FORM)
 		return request_fail(r, 401, "unauthorized", "no valid session");
 	if (r->sess_seen_invalid)
 		cookie_clear_header(r);
-	snprintf(loc, sizeof loc, "%s/login", r->w->srv->cfg.route_prefix);
-	response_redirect(r, loc);
+	response_redirect_login(r);
 	return STAGE_DONE;
 }
 

@@ -208,17 +208,17 @@ ep_account_page(struct request *r)
 int
 ep_session_revoke_form(struct request *r)
 {
-	char loc[300];
 	bool current = false;
 	int rc = session_revoke_handle(r, &current);
 
 	if (rc != 0)
 		return rc;
-	if (current)
+	if (current) {
 		cookie_clear_header(r);
-	snprintf(loc, sizeof loc, "%s/%s", r->w->srv->cfg.route_prefix,
-	    current ? "login" : "account");
-	response_redirect(r, loc);
+		response_redirect_login(r);
+	} else {
+		response_redirect_account(r);
+	}
 	return STAGE_DONE;
 }
 

@@ -34,10 +34,6 @@ const double metric_buckets[METRIC_BUCKETS] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 };
 
-static const char *const method_label[M__MAX] = {
-	[M_OTHER] = "ANY", [M_GET] = "GET", [M_HEAD] = "HEAD",
-	[M_POST] = "POST", [M_PUT] = "PUT", [M_DELETE] = "DELETE",
-};
 
 /* Called by the worker once the response is sent. */
 void
@@ -110,7 +106,8 @@ render_requests(struct buf *b, struct metrics *m)
 			buf_printf(b, "sessiongw_requests_total{endpoint=\"%s\","
 			    "method=\"%s\",status=\"%d\"} %llu\n",
 			    ep < nroutes ? routes[ep].name : "none",
-			    ep < nroutes ? method_label[routes[ep].method] : "",
+			    ep >= nroutes ? "" : routes[ep].method == M_OTHER ?
+			    "ANY" : method_names[routes[ep].method],
 			    st, n);
 		}
 	}

@@ -19,7 +19,6 @@
 
 #include "parse.h"
 
-#define LOGIN_BODY_MAX	(16 * 1024)
 
 static bool
 is_ows(char c)

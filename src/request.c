@@ -17,6 +17,20 @@
 #include "response.h"
 #include "server.h"
 
+const char *const method_names[M__MAX] = {
+	[M_GET] = "GET", [M_HEAD] = "HEAD", [M_POST] = "POST",
+	[M_PUT] = "PUT", [M_DELETE] = "DELETE",
+};
+
+enum method
+method_from_name(const char *m)
+{
+	for (int i = 0; i < M__MAX; i++)
+		if (method_names[i] != NULL && strcmp(m, method_names[i]) == 0)
+			return (enum method)i;
+	return M_OTHER;
+}
+
 const char *
 request_param(const struct request *r, const char *name)
 {

@@ -126,6 +126,29 @@ response_redirect(struct request *r, const char *location)
 		(void)response_header(r, "Location", "/");
 }
 
+static void
+redirect_below_prefix(struct request *r, const char *page)
+{
+	char loc[300];
+	int n = snprintf(loc, sizeof loc, "%s/%s", r->w->srv->cfg.route_prefix,
+	    page);
+
+	/* route_prefix is at most 255 bytes (config.h), so this fits */
+	response_redirect(r, n > 0 && (size_t)n < sizeof loc ? loc : "/");
+}
+
+void
+response_redirect_login(struct request *r)
+{
+	redirect_below_prefix(r, "login");
+}
+
+void
+response_redirect_account(struct request *r)
+{
+	redirect_below_prefix(r, "account");
+}
+
 int
 response_serialize(const struct request *r, struct buf *out)
 {

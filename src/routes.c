@@ -39,10 +39,6 @@ const struct route routes[] = {
 };
 const int nroutes = (int)(sizeof routes / sizeof routes[0]);
 
-static const char *const method_names[M__MAX] = {
-	[M_GET] = "GET", [M_HEAD] = "HEAD", [M_POST] = "POST",
-	[M_PUT] = "PUT", [M_DELETE] = "DELETE",
-};
 
 /* Match path against pattern; on success set arg and arg_len. */
 static int

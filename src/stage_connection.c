@@ -23,20 +23,6 @@ param_or_empty(const struct request *r, const char *name)
 	return v != NULL ? v : "";
 }
 
-static enum method
-method_of(const char *m)
-{
-	static const char *const names[M__MAX] = {
-		[M_GET] = "GET", [M_HEAD] = "HEAD", [M_POST] = "POST",
-		[M_PUT] = "PUT", [M_DELETE] = "DELETE",
-	};
-
-	for (int i = 0; i < M__MAX; i++)
-		if (names[i] != NULL && strcmp(m, names[i]) == 0)
-			return (enum method)i;
-	return M_OTHER;
-}
-
 /* DOCUMENT_URI, else SCRIPT_NAME + PATH_INFO (SPEC "HTTP endpoints"). */
 static int
 copy_uri(struct request *r)
@@ -76,7 +62,7 @@ stage_connection(struct request *r)
 	int rc;
 
 	snprintf(r->method_name, sizeof r->method_name, "%s", m);
-	r->method = method_of(m);
+	r->method = method_from_name(m);
 	r->query = param_or_empty(r, "QUERY_STRING");
 	r->remote_addr = param_or_empty(r, "REMOTE_ADDR");
 	r->user_agent = param_or_empty(r, "HTTP_USER_AGENT");

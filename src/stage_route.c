@@ -44,16 +44,6 @@ check_origin(struct request *r)
 	    "Origin does not match this site");
 }
 
-static int
-login_redirect(struct request *r)
-{
-	char loc[300];
-
-	snprintf(loc, sizeof loc, "%s/login", r->w->srv->cfg.route_prefix);
-	response_redirect(r, loc);
-	return STAGE_DONE;
-}
-
 int
 stage_route(struct request *r)
 {
@@ -62,8 +52,10 @@ stage_route(struct request *r)
 
 	if ((rc = check_origin(r)) != STAGE_NEXT)
 		return rc;
-	if ((rt->flags & RF_PAGE) && r->sess_state != SESS_VALID)
-		return login_redirect(r);
+	if ((rt->flags & RF_PAGE) && r->sess_state != SESS_VALID) {
+		response_redirect_login(r);
+		return STAGE_DONE;
+	}
 	if ((rt->flags & RF_SESSION) && r->sess_state != SESS_VALID)
 		return request_fail(r, 401, "unauthorized",
 		    "no valid session");
