@@ -25,6 +25,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "errmsg.h"
 
 #define DEFAULT_CONFIG_PATH	"/etc/sessiongw/sessiongw.conf"
 #define ONE_YEAR		31536000L
@@ -261,21 +262,6 @@ config_default_path(const char *explicit_path)
 
 /* ---- value parsers: 0 ok, -1 with the reason in why ---- */
 
-static int
-why_fail(char *why, size_t whysz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-why_fail(char *why, size_t whysz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whysz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Whole string of decimal digits, no sign, no blanks, in [min, max]. */
 static int
 parse_long(const char *v, long min, long max, long *out)
@@ -348,12 +334,12 @@ set_string(char *dst, size_t size, const struct keydef *k, const char *v,
 	size_t len = strlen(v);
 
 	if (len >= size)
-		return why_fail(why, whysz, "longer than %zu characters",
+		return errmsg(why, whysz, "longer than %zu characters",
 		    size - 1);
 	if (has_control(v))
-		return why_fail(why, whysz, "contains a control character");
+		return errmsg(why, whysz, "contains a control character");
 	if (k->nonempty && len == 0)
-		return why_fail(why, whysz, "must not be empty");
+		return errmsg(why, whysz, "must not be empty");
 	if (len > 0 && k->check != NULL && k->check(v, why, whysz) == -1)
 		return -1;
 	memcpy(dst, v, len + 1);
@@ -387,18 +373,18 @@ set_list(struct config *c, const struct keydef *k, const char *v,
 		while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
 			len--;
 		if (len == 0)
-			return why_fail(why, whysz, "empty item in list");
+			return errmsg(why, whysz, "empty item in list");
 		if (n == k->max)
-			return why_fail(why, whysz, "more than %ld items",
+			return errmsg(why, whysz, "more than %ld items",
 			    k->max);
 		if (len >= k->size)
-			return why_fail(why, whysz,
+			return errmsg(why, whysz,
 			    "item %d longer than %zu characters", n + 1,
 			    k->size - 1);
 		memcpy(item, v, len);
 		item[len] = '\0';
 		if (has_control(item))
-			return why_fail(why, whysz,
+			return errmsg(why, whysz,
 			    "contains a control character");
 		if (k->check != NULL && k->check(item, why, whysz) == -1)
 			return -1;
@@ -407,7 +393,7 @@ set_list(struct config *c, const struct keydef *k, const char *v,
 			break;
 		v = comma + 1;
 		if (*v == '\0')
-			return why_fail(why, whysz, "empty item in list");
+			return errmsg(why, whysz, "empty item in list");
 	}
 	for (int i = n; i < k->max; i++)
 		base[(size_t)i * k->size] = '\0';
@@ -433,7 +419,7 @@ set_enum(int *dst, const struct keydef *k, const char *v, char *why,
 		snprintf(list + used, sizeof list - used, "%s%s",
 		    i ? " | " : "", k->names[i]);
 	}
-	return why_fail(why, whysz, "not one of %s", list);
+	return errmsg(why, whysz, "not one of %s", list);
 }
 
 static int
@@ -449,7 +435,7 @@ set_value(struct config *c, const struct keydef *k, const char *v,
 	case KT_INT:
 	case KT_LONG:
 		if (parse_long(v, k->min, k->max, &n) == -1)
-			return why_fail(why, whysz,
+			return errmsg(why, whysz,
 			    "not an integer in %ld..%ld", k->min, k->max);
 		if (k->type == KT_INT)
 			*(int *)field = (int)n;
@@ -458,7 +444,7 @@ set_value(struct config *c, const struct keydef *k, const char *v,
 		return 0;
 	case KT_BOOL:
 		if (parse_bool(v, field) == -1)
-			return why_fail(why, whysz, "not a boolean "
+			return errmsg(why, whysz, "not a boolean "
 			    "(true/false, yes/no, on/off, 1/0)");
 		return 0;
 	case KT_ENUM:
@@ -467,11 +453,11 @@ set_value(struct config *c, const struct keydef *k, const char *v,
 		return set_list(c, k, v, why, whysz);
 	case KT_MODE:
 		if (parse_mode(v, field) == -1)
-			return why_fail(why, whysz,
+			return errmsg(why, whysz,
 			    "not an octal mode in 0000..0777");
 		return 0;
 	}
-	return why_fail(why, whysz, "internal error: bad key type");
+	return errmsg(why, whysz, "internal error: bad key type");
 }
 
 /* ---- syntax checks of single values ---- */
@@ -520,17 +506,17 @@ check_listen(const char *v, char *why, size_t whysz)
 	if (strncmp(v, "unix:", 5) == 0) {
 		path = v + 5;
 		if (path[0] != '/')
-			return why_fail(why, whysz, "unix socket path must be "
+			return errmsg(why, whysz, "unix socket path must be "
 			    "absolute (unix:/PATH)");
 		if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-			return why_fail(why, whysz, "unix socket path longer "
+			return errmsg(why, whysz, "unix socket path longer "
 			    "than %zu characters",
 			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		return 0;
 	}
 	if (check_host_port(v) == 0)
 		return 0;
-	return why_fail(why, whysz, "not unix:/ABSOLUTE/PATH, HOST:PORT "
+	return errmsg(why, whysz, "not unix:/ABSOLUTE/PATH, HOST:PORT "
 	    "(port 1..65535) or inherit");
 }
 
@@ -544,7 +530,7 @@ check_route_prefix(const char *v, char *why, size_t whysz)
 	    || strstr(v, "/../") != NULL
 	    || (len >= 2 && strcmp(v + len - 2, "/.") == 0)
 	    || (len >= 3 && strcmp(v + len - 3, "/..") == 0))
-		return why_fail(why, whysz, "must start with '/', not end "
+		return errmsg(why, whysz, "must start with '/', not end "
 		    "with '/', and be path segments of [A-Za-z0-9._~-]");
 	return 0;
 }
@@ -553,7 +539,7 @@ static int
 check_cookie_name(const char *v, char *why, size_t whysz)
 {
 	if (!all_in(v, "!#$%&'*+.^_`|~-"))
-		return why_fail(why, whysz, "not a cookie name token "
+		return errmsg(why, whysz, "not a cookie name token "
 		    "([A-Za-z0-9!#$%%&'*+.^_`|~-])");
 	return 0;
 }
@@ -562,7 +548,7 @@ static int
 check_cookie_path(const char *v, char *why, size_t whysz)
 {
 	if (v[0] != '/' || strpbrk(v, " \t;,\"\\") != NULL)
-		return why_fail(why, whysz, "must start with '/' and hold no "
+		return errmsg(why, whysz, "must start with '/' and hold no "
 		    "blank, ';', ',', '\"' or '\\'");
 	return 0;
 }
@@ -571,7 +557,7 @@ static int
 check_cookie_domain(const char *v, char *why, size_t whysz)
 {
 	if (!all_in(v, ".-"))
-		return why_fail(why, whysz, "not a domain name "
+		return errmsg(why, whysz, "not a domain name "
 		    "([A-Za-z0-9.-])");
 	return 0;
 }
@@ -587,7 +573,7 @@ check_origin(const char *v, char *why, size_t whysz)
 	else if (strncmp(v, "http://", 7) == 0)
 		host = v + 7;
 	if (host == NULL || host[0] == '\0' || !all_in(host, ".-:[]"))
-		return why_fail(why, whysz, "not an origin like "
+		return errmsg(why, whysz, "not an origin like "
 		    "https://example.com or http://host:8080 (no path)");
 	return 0;
 }
@@ -596,7 +582,7 @@ static int
 check_user(const char *v, char *why, size_t whysz)
 {
 	if (v[0] == '-' || !all_in(v, "._-"))
-		return why_fail(why, whysz, "not a user name ([A-Za-z0-9._-])");
+		return errmsg(why, whysz, "not a user name ([A-Za-z0-9._-])");
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "errmsg.h"
 #include "keys.h"
 
 #define KEY_HEX		(KEY_BYTES * 2)
@@ -37,21 +38,6 @@ struct keyfile {
 	gid_t		  gid;
 };
 
-static int
-err_set(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-err_set(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Open for reading and check type and mode on the opened file itself. */
 static int
 keyfile_open(const char *path, int check_mode, struct stat *st, char *err,
@@ -61,19 +47,19 @@ keyfile_open(const char *path, int check_mode, struct stat *st, char *err,
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
 	if (fd == -1)
-		return err_set(err, errsz, "%s: cannot open key file: %s",
+		return errmsg(err, errsz, "%s: cannot open key file: %s",
 		    path, strerror(errno));
 	if (fstat(fd, st) == -1) {
-		err_set(err, errsz, "%s: cannot stat key file: %s", path,
+		errmsg(err, errsz, "%s: cannot stat key file: %s", path,
 		    strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		err_set(err, errsz, "%s: not a regular file", path);
+		errmsg(err, errsz, "%s: not a regular file", path);
 		goto fail;
 	}
 	if (check_mode && (st->st_mode & 077) != 0) {
-		err_set(err, errsz, "%s: key file mode %04o gives access to "
+		errmsg(err, errsz, "%s: key file mode %04o gives access to "
 		    "group/others; run chmod 600 %s", path,
 		    (unsigned)(st->st_mode & 07777), path);
 		goto fail;
@@ -100,18 +86,18 @@ read_all(int fd, const char *path, char *buf, size_t bufsz, char *err,
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1)
-			return err_set(err, errsz, "%s: read error: %s", path,
+			return errmsg(err, errsz, "%s: read error: %s", path,
 			    strerror(errno));
 		if (r == 0)
 			break;
 		len += (size_t)r;
 		if (len == bufsz - 1)
-			return err_set(err, errsz, "%s: key file larger than "
+			return errmsg(err, errsz, "%s: key file larger than "
 			    "%zu bytes", path, bufsz - 2);
 	}
 	buf[len] = '\0';
 	if (memchr(buf, '\0', len) != NULL)
-		return err_set(err, errsz, "%s: NUL byte in key file", path);
+		return errmsg(err, errsz, "%s: NUL byte in key file", path);
 	return 0;
 }
 
@@ -150,19 +136,19 @@ parse_keys(const char *path, const char *text, unsigned char (*keys)[KEY_BYTES],
 		if (is_blank(line, len))
 			continue;
 		if (*n == max)
-			return err_set(err, errsz, "%s:%d: too many keys (at "
+			return errmsg(err, errsz, "%s:%d: too many keys (at "
 			    "most %d%s)", path, lineno, base + max,
 			    base ? " in all key files together" : "");
 		if (len != KEY_HEX || memchr(line, '\0', len) != NULL
 		    || sodium_hex2bin(keys[*n], KEY_BYTES, line, len, NULL,
 		    &binlen, NULL) != 0 || binlen != KEY_BYTES)
-			return err_set(err, errsz, "%s:%d: not a key (expected "
+			return errmsg(err, errsz, "%s:%d: not a key (expected "
 			    "exactly %d hex digits, the line has %zu "
 			    "characters)", path, lineno, KEY_HEX, len);
 		(*n)++;
 	}
 	if (*n == 0)
-		return err_set(err, errsz, "%s: no key in file (expected lines "
+		return errmsg(err, errsz, "%s: no key in file (expected lines "
 		    "of %d hex digits)", path, KEY_HEX);
 	return 0;
 }
@@ -182,7 +168,7 @@ keyfile_load(const char *path, struct keyfile *kf, int max, int base,
 	kf->uid = st.st_uid;
 	kf->gid = st.st_gid;
 	if ((text = sodium_malloc(KEYFILE_MAX)) == NULL) {
-		err_set(err, errsz, "%s: out of memory", path);
+		errmsg(err, errsz, "%s: out of memory", path);
 		goto fail;
 	}
 	if (read_all(fd, path, text, KEYFILE_MAX, err, errsz) == -1)
@@ -221,7 +207,7 @@ ring_add_file(struct keyring *r, const char *path, char *err, size_t errsz)
 	int room = KEYS_MAX - r->nkeys;
 
 	if (room == 0)
-		return err_set(err, errsz, "%s: too many keys (at most %d in "
+		return errmsg(err, errsz, "%s: too many keys (at most %d in "
 		    "all key files together)", path, KEYS_MAX);
 	/* Fallback keys can forge cookies as well: same mode rule. */
 	if (keyfile_load(path, &kf, room, r->nkeys, 1, err, errsz) == -1)
@@ -239,7 +225,7 @@ keyring_load(struct keyring *out, const struct config *cfg, char *err,
 	out->keys = NULL;
 	out->nkeys = 0;
 	if ((r.keys = sodium_malloc(KEYS_MAX * KEY_BYTES)) == NULL) {
-		err_set(err, errsz, "out of memory for the key ring");
+		errmsg(err, errsz, "out of memory for the key ring");
 		goto fail;
 	}
 	sodium_memzero(r.keys, KEYS_MAX * KEY_BYTES);
@@ -250,7 +236,7 @@ keyring_load(struct keyring *out, const struct config *cfg, char *err,
 			goto fail;
 	/* Read-only from now on: a stray write faults instead of corrupting. */
 	if (sodium_mprotect_readonly(r.keys) == -1) {
-		err_set(err, errsz, "cannot protect the key ring: %s",
+		errmsg(err, errsz, "cannot protect the key ring: %s",
 		    strerror(errno));
 		goto fail;
 	}
@@ -296,7 +282,7 @@ fsync_dir(const char *path, char *err, size_t errsz)
 	int fd, ret = -1;
 
 	if ((size_t)snprintf(dir, sizeof dir, "%s", path) >= sizeof dir)
-		return err_set(err, errsz, "%s: path too long", path);
+		return errmsg(err, errsz, "%s: path too long", path);
 	slash = strrchr(dir, '/');
 	if (slash == NULL)
 		snprintf(dir, sizeof dir, ".");
@@ -305,10 +291,10 @@ fsync_dir(const char *path, char *err, size_t errsz)
 	else
 		*slash = '\0';
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return err_set(err, errsz, "%s: cannot open directory: %s",
+		return errmsg(err, errsz, "%s: cannot open directory: %s",
 		    dir, strerror(errno));
 	if (fsync(fd) == -1)
-		err_set(err, errsz, "%s: fsync: %s", dir, strerror(errno));
+		errmsg(err, errsz, "%s: fsync: %s", dir, strerror(errno));
 	else
 		ret = 0;
 	close(fd);
@@ -329,12 +315,12 @@ write_keyfile(const char *path, unsigned char (*keys)[KEY_BYTES], int n,
 	fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd == -1)
-		return err_set(err, errsz, "%s: cannot create key file: %s",
+		return errmsg(err, errsz, "%s: cannot create key file: %s",
 		    path, strerror(errno));
 	if (owner != NULL && fchown(fd, owner->uid, owner->gid) == -1
 	    && !(errno == EPERM && geteuid() != 0)) {
 		/* Keep the daemon's user able to read the rotated file. */
-		err_set(err, errsz, "%s: cannot give the key file its previous "
+		errmsg(err, errsz, "%s: cannot give the key file its previous "
 		    "owner: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -342,20 +328,20 @@ write_keyfile(const char *path, unsigned char (*keys)[KEY_BYTES], int n,
 		sodium_bin2hex(hex, sizeof hex - 1, keys[i], KEY_BYTES);
 		hex[KEY_HEX] = '\n';
 		if (write_all(fd, hex, KEY_HEX + 1) == -1) {
-			err_set(err, errsz, "%s: write error: %s", path,
+			errmsg(err, errsz, "%s: write error: %s", path,
 			    strerror(errno));
 			goto fail;
 		}
 	}
 	if (fsync(fd) == -1) {
-		err_set(err, errsz, "%s: fsync: %s", path, strerror(errno));
+		errmsg(err, errsz, "%s: fsync: %s", path, strerror(errno));
 		goto fail;
 	}
 	ret = 0;
 fail:
 	sodium_memzero(hex, sizeof hex);
 	if (close(fd) == -1 && ret == 0)
-		ret = err_set(err, errsz, "%s: close: %s", path,
+		ret = errmsg(err, errsz, "%s: close: %s", path,
 		    strerror(errno));
 	if (ret == -1)
 		unlink(path);
@@ -369,7 +355,7 @@ keyfile_create(const char *path, char *err, size_t errsz)
 	int ret = -1;
 
 	if ((key = sodium_malloc(KEY_BYTES)) == NULL)
-		return err_set(err, errsz, "%s: out of memory", path);
+		return errmsg(err, errsz, "%s: out of memory", path);
 	randombytes_buf(key[0], KEY_BYTES);
 	if (write_keyfile(path, key, 1, NULL, err, errsz) == -1)
 		goto fail;
@@ -390,10 +376,10 @@ keyfile_rotate(const char *path, char *err, size_t errsz)
 	int ret = -1, keep;
 
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-		return err_set(err, errsz, "%s: path too long", path);
+		return errmsg(err, errsz, "%s: path too long", path);
 	/* Row 0 is the new key; the file's keys are read in below it. */
 	if ((keys = sodium_malloc((KEYS_MAX + 1) * KEY_BYTES)) == NULL)
-		return err_set(err, errsz, "%s: out of memory", path);
+		return errmsg(err, errsz, "%s: out of memory", path);
 	kf.keys = keys + 1;
 	if (keyfile_load(path, &kf, KEYS_MAX, 0, 1, err, errsz) == -1)
 		goto fail;
@@ -401,14 +387,14 @@ keyfile_rotate(const char *path, char *err, size_t errsz)
 	keep = kf.n < KEYS_PER_FILE - 1 ? kf.n : KEYS_PER_FILE - 1;
 	/* A stale temp file from an interrupted rotation is ours to remove. */
 	if (unlink(tmp) == -1 && errno != ENOENT) {
-		err_set(err, errsz, "%s: cannot remove stale file: %s", tmp,
+		errmsg(err, errsz, "%s: cannot remove stale file: %s", tmp,
 		    strerror(errno));
 		goto fail;
 	}
 	if (write_keyfile(tmp, keys, keep + 1, &kf, err, errsz) == -1)
 		goto fail;
 	if (rename(tmp, path) == -1) {
-		err_set(err, errsz, "%s: cannot rename to %s: %s", tmp, path,
+		errmsg(err, errsz, "%s: cannot rename to %s: %s", tmp, path,
 		    strerror(errno));
 		unlink(tmp);
 		goto fail;

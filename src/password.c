@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "errmsg.h"
 #include "password.h"
 
 #define OPSLIMIT	crypto_pwhash_OPSLIMIT_INTERACTIVE
@@ -33,21 +34,6 @@
 static const char malformed_stand_in[] =
     "$argon2id$v=19$m=65536,t=2,p=1$00UrUvfp/lHu2iu0XBalCw"
     "$j+h0fbse0PSVyPvbB8NPrkXbZj76VWLvTETb7Nro7E8";
-
-static int
-err_set(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-err_set(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 int
 password_hash(const char *pw, char *out, size_t outsz)
@@ -169,9 +155,9 @@ read_line(int fd, char *out, size_t outsz, char *err, size_t errsz)
 		if (r == -1 && errno == EINTR && !tty_interrupted())
 			continue;
 		if (r == -1 && errno == EINTR)
-			return err_set(err, errsz, "interrupted");
+			return errmsg(err, errsz, "interrupted");
 		if (r == -1)
-			return err_set(err, errsz, "cannot read the password: "
+			return errmsg(err, errsz, "cannot read the password: "
 			    "%s", strerror(errno));
 		if (r == 0 || c == '\n')
 			break;
@@ -187,10 +173,10 @@ read_line(int fd, char *out, size_t outsz, char *err, size_t errsz)
 	out[len] = '\0';
 	c = 0;
 	if (too_long)
-		return err_set(err, errsz, "password too long (at most %zu "
+		return errmsg(err, errsz, "password too long (at most %zu "
 		    "bytes)", max);
 	if (nul)
-		return err_set(err, errsz, "password contains a NUL byte");
+		return errmsg(err, errsz, "password contains a NUL byte");
 	return 0;
 }
 
@@ -209,7 +195,7 @@ tty_read(int fd, const char *prompt, char *out, size_t outsz, char *err,
 	int ret = -1;
 
 	if (tcgetattr(fd, &saved) == -1)
-		return err_set(err, errsz, "cannot set up the terminal: %s",
+		return errmsg(err, errsz, "cannot set up the terminal: %s",
 		    strerror(errno));
 	quiet = saved;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
@@ -220,12 +206,12 @@ tty_read(int fd, const char *prompt, char *out, size_t outsz, char *err,
 		installed[i] = sigaction(tty_signals[i], &sa, &old[i]) == 0;
 	}
 	if (tcsetattr(fd, TCSADRAIN, &quiet) == -1) {
-		err_set(err, errsz, "cannot turn off echo: %s",
+		errmsg(err, errsz, "cannot turn off echo: %s",
 		    strerror(errno));
 		goto fail;
 	}
 	if (write(fd, prompt, strlen(prompt)) == -1) {
-		err_set(err, errsz, "cannot write the prompt: %s",
+		errmsg(err, errsz, "cannot write the prompt: %s",
 		    strerror(errno));
 		goto fail;
 	}
@@ -233,7 +219,7 @@ tty_read(int fd, const char *prompt, char *out, size_t outsz, char *err,
 fail:
 	while (tcsetattr(fd, TCSADRAIN, &saved) == -1) {
 		if (errno != EINTR) {
-			ret = err_set(err, errsz, "cannot restore the "
+			ret = errmsg(err, errsz, "cannot restore the "
 			    "terminal: %s", strerror(errno));
 			break;
 		}
@@ -241,11 +227,11 @@ fail:
 	for (int i = 0; i < NSIG_TTY; i++)
 		if (installed[i] && sigaction(tty_signals[i], &old[i], NULL)
 		    == -1)
-			ret = err_set(err, errsz, "cannot restore signal "
+			ret = errmsg(err, errsz, "cannot restore signal "
 			    "handlers: %s", strerror(errno));
 	for (int i = 0; i < NSIG_TTY; i++) {
 		if (tty_caught[i]) {
-			ret = err_set(err, errsz, "interrupted");
+			ret = errmsg(err, errsz, "interrupted");
 			sodium_memzero(out, outsz);
 			raise(tty_signals[i]);
 		}
@@ -260,12 +246,12 @@ read_from_tty(bool confirm, char *out, size_t outsz, char *err, size_t errsz)
 	int fd, ret = -1;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
-		return err_set(err, errsz, "cannot open /dev/tty: %s (use "
+		return errmsg(err, errsz, "cannot open /dev/tty: %s (use "
 		    "--password-stdin)", strerror(errno));
 	if (tty_read(fd, "Password: ", out, outsz, err, errsz) == -1)
 		goto fail;
 	if (out[0] == '\0') {
-		err_set(err, errsz, "empty password");
+		errmsg(err, errsz, "empty password");
 		goto fail;
 	}
 	if (confirm) {
@@ -274,7 +260,7 @@ read_from_tty(bool confirm, char *out, size_t outsz, char *err, size_t errsz)
 			goto fail;
 		if (strlen(again) != strlen(out)
 		    || sodium_memcmp(again, out, strlen(out)) != 0) {
-			err_set(err, errsz, "passwords do not match");
+			errmsg(err, errsz, "passwords do not match");
 			goto fail;
 		}
 	}
@@ -292,13 +278,13 @@ password_read(bool from_stdin, bool confirm, char *out, size_t outsz,
     char *err, size_t errsz)
 {
 	if (outsz < 2)
-		return err_set(err, errsz, "no room for a password");
+		return errmsg(err, errsz, "no room for a password");
 	if (!from_stdin)
 		return read_from_tty(confirm, out, outsz, err, errsz);
 	if (read_line(STDIN_FILENO, out, outsz, err, errsz) == -1)
 		goto fail;
 	if (out[0] == '\0') {
-		err_set(err, errsz, "empty password");
+		errmsg(err, errsz, "empty password");
 		goto fail;
 	}
 	return 0;

@@ -1063,17 +1063,19 @@ out:
 	return rc;
 }
 
-int
-store_failure_clear(struct store *s, char kind, const char *key)
+/* Run a one-statement change on one (kind, key) counter. */
+static int
+failure_exec(struct store *s, enum st id, char kind, const char *key,
+    const char *what)
 {
-	sqlite3_stmt *st = stmt(s, ST_FAILURE_CLEAR);
+	sqlite3_stmt *st = stmt(s, id);
 	int rc = STORE_ERROR;
 
 	if (st == NULL)
 		return STORE_ERROR;
 	if (bind(s, st, "ct", kind, key) == -1)
 		goto out;
-	if (run(s, st, "clear login failures", NULL) == 0)
+	if (run(s, st, what, NULL) == 0)
 		rc = STORE_OK;
 out:
 	stmt_done(st);
@@ -1081,20 +1083,17 @@ out:
 }
 
 int
+store_failure_clear(struct store *s, char kind, const char *key)
+{
+	return failure_exec(s, ST_FAILURE_CLEAR, kind, key,
+	    "clear login failures");
+}
+
+int
 store_failure_undo(struct store *s, char kind, const char *key)
 {
-	sqlite3_stmt *st = stmt(s, ST_FAILURE_UNDO);
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "ct", kind, key) == -1)
-		goto out;
-	if (run(s, st, "undo login attempt", NULL) == 0)
-		rc = STORE_OK;
-out:
-	stmt_done(st);
-	return rc;
+	return failure_exec(s, ST_FAILURE_UNDO, kind, key,
+	    "undo login attempt");
 }
 
 /* ---- cache ---- */
