@@ -4,6 +4,7 @@
 #   make test       unit + integration tests (real nginx, daemon, SQLite)
 #   make check      the same tests, built with ASan + UBSan
 #   make deps       install the Debian packages needed to build and test
+#   make valgrind   integration tests with sessiongw under valgrind
 #   make bench      throughput/memory vs a do-nothing FastCGI responder
 #   make demo       run it behind nginx on 127.0.0.1:8080 (./demo/)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -76,6 +77,10 @@ deps:
 	    libcjson-dev libinih-dev nginx-light curl sqlite3 jq \
 	    python3 python3-pytest valgrind
 
+# Integration tests with the daemon and CLI under valgrind memcheck.
+valgrind: $(B)/sessiongw
+	SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw sh tools/valgrind-tests.sh
+
 # Throughput and memory against a do-nothing FastCGI responder (bench/).
 bench: $(B)/sessiongw
 	SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw sh bench/run.sh
@@ -95,4 +100,4 @@ install: $(B)/sessiongw
 clean:
 	rm -rf build build-asan sessiongw
 
-.PHONY: all unit test check bench deps demo demo-stop install clean
+.PHONY: all unit test check valgrind bench deps demo demo-stop install clean

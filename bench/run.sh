@@ -394,7 +394,7 @@ awk -F'\t' '
 	echo "validate         = GET /session/validate with a valid cookie (no auth_request hop)"
 	echo "cache_get        = GET /session/cache/benchkey, a hit"
 	echo "validate_bad     = GET /session/validate, tampered cookie: 401 (non2xx expected),"
-	echo "                   rejected before the database, one audit line each"
+	echo "                   rejected before the database (audited, at most 20 lines a second)"
 	echo "ratio            = req/s of the row / req/s of its baseline row (1.00 = as fast as bare FastCGI)"
 	if [ -n "$LOGIN_ROW" ]; then
 		echo
