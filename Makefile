@@ -20,11 +20,15 @@ WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wcast-qual -Wformat=2 -Wvla -Werror
 HARDEN	:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 OPT	?= -O2 -g
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Iinclude -Ibuild \
+# Recursive (=) on purpose: pkg-config runs when a recipe needs the flags,
+# so `make deps test` on a fresh machine sees the libraries deps installed.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -Iinclude -Ibuild \
 	   -DSESSIONGW_VERSION='"$(VERSION)"' \
-	   $(shell pkg-config --cflags $(PKGS)) $(CFLAGS) $(EXTRA_CFLAGS)
+	   $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
-LIBS	:= $(shell pkg-config --libs $(PKGS)) -lpthread
+LIBS	= $(PKG_LIBS) -lpthread
 
 B	?= build
 SRC	:= $(sort $(wildcard src/*.c))
