@@ -95,9 +95,14 @@ demo: $(B)/sessiongw
 demo-stop:
 	sh tools/demo-stop.sh
 
+MANDIR	?= $(PREFIX)/share/man
+
 install: $(B)/sessiongw
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/sessiongw
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/sessiongw \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/sessiongw $(DESTDIR)$(BINDIR)/sessiongw
+	install -m 0644 man/sessiongw.8 $(DESTDIR)$(MANDIR)/man8/sessiongw.8
+	install -m 0644 man/sessiongw.conf.5 $(DESTDIR)$(MANDIR)/man5/sessiongw.conf.5
 	test -e $(DESTDIR)$(SYSCONFDIR)/sessiongw/sessiongw.conf || \
 	    install -m 0644 conf/sessiongw.conf $(DESTDIR)$(SYSCONFDIR)/sessiongw/sessiongw.conf
 
