@@ -116,7 +116,9 @@ typedef int (*store_session_cb)(void *arg, const struct session *);
  */
 int	store_session_list(struct store *, int64_t user_id,
 	    store_session_cb, void *arg);
-int	store_session_count(struct store *, int64_t now, int64_t *count);
+/* Live sessions: idle expiry and the absolute limit both ahead of now. */
+int	store_session_count(struct store *, int64_t now, int64_t absolute_age,
+	    int64_t *count);
 
 /*
  * Login failure counters. kind is 'u' (username) or 'i' (client IP).

@@ -135,13 +135,15 @@ count_user(void *arg, const struct user *u)
 }
 
 static int
-stats_collect(struct store *st, int64_t v[ST__MAX])
+stats_collect(const struct config *cfg, struct store *st,
+    int64_t v[ST__MAX])
 {
 	int64_t	 now = (int64_t)time(NULL);
 	int	 rc;
 
 	v[ST_USERS] = 0;
-	if (store_session_count(st, now, &v[ST_SESSIONS]) != STORE_OK ||
+	if (store_session_count(st, now, cfg->absolute_age,
+	    &v[ST_SESSIONS]) != STORE_OK ||
 	    store_user_list(st, count_user, &v[ST_USERS]) != STORE_OK ||
 	    store_cache_count(st, &v[ST_CACHE_ROWS]) != STORE_OK ||
 	    store_db_size(st, &v[ST_DB_BYTES]) != STORE_OK)
@@ -207,7 +209,7 @@ cmd_stats(struct config *cfg, int argc, char **argv)
 	}
 	if (cli_store_open(cfg, &st, NULL, NULL) != 0)
 		goto out;
-	if (stats_collect(st, v) != 0) {
+	if (stats_collect(cfg, st, v) != 0) {
 		cli_error("database %s: %s", cfg->database, store_errmsg(st));
 		goto out;
 	}

@@ -288,7 +288,8 @@ clear_sessions(struct setup *s)
 	cJSON	*d;
 
 	if (s->keep_sessions) {
-		if (store_session_count(s->st, (int64_t)time(NULL), &n) ==
+		if (store_session_count(s->st, (int64_t)time(NULL),
+		    s->cfg->absolute_age, &n) ==
 		    STORE_OK)
 			printf("kept %lld existing sessions (--keep-sessions)\n",
 			    (long long)n);

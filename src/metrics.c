@@ -159,7 +159,8 @@ ep_metrics(struct request *r)
 	for (int i = 0; i < LR__MAX; i++)
 		buf_printf(b, "sessiongw_logins_total{result=\"%s\"} %llu\n",
 		    login_result_names[i], atomic_load(&m->logins[i]));
-	if (store_session_count(r->w->store, r->now, &active) == STORE_OK) {
+	if (store_session_count(r->w->store, r->now,
+	    r->w->srv->cfg.absolute_age, &active) == STORE_OK) {
 		help(b, "sessions_active", "gauge", "Sessions not yet expired.");
 		buf_printf(b, "sessiongw_sessions_active %lld\n",
 		    (long long)active);

@@ -121,7 +121,7 @@ static const struct {
 	    "WHERE ?1 = 0 OR user_id = ?1 "
 	    "ORDER BY created_at DESC, last_seen DESC", 1 },
 	[ST_SESSION_COUNT] = { "SELECT count(*) FROM sessions "
-	    "WHERE expires_at > ?1", 1 },
+	    "WHERE expires_at > ?1 AND (?2 <= 0 OR created_at + ?2 > ?1)", 1 },
 	[ST_FAILURE_GET] = { "SELECT count, first_at, last_at "
 	    "FROM login_failures WHERE kind = ?1 AND key = ?2", 1 },
 	/* SET sees the old row, so both CASEs test the old first_at. */
@@ -1015,10 +1015,18 @@ out:
 }
 
 int
-store_session_count(struct store *s, int64_t now, int64_t *count)
+store_session_count(struct store *s, int64_t now, int64_t absolute_age,
+    int64_t *count)
 {
-	return count_query(s, ST_SESSION_COUNT, "count sessions", "i", now,
-	    count);
+	sqlite3_stmt *st = stmt(s, ST_SESSION_COUNT);
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "ii", now, absolute_age) != -1)
+		rc = scalar(s, st, "count sessions", count);
+	stmt_done(st);
+	return rc;
 }
 
 /* ---- login failures ---- */

@@ -274,7 +274,7 @@ UNIT_TEST(store_sessions)
 	CHECK_INT(got.request_count, 1);
 
 	/* Active = expires_at > now: session 3 expired at 150. */
-	CHECK_INT(store_session_count(fx.s, 200, &n), STORE_OK);
+	CHECK_INT(store_session_count(fx.s, 200, 0, &n), STORE_OK);
 	CHECK_INT(n, 2);
 
 	/* Newest first, optionally one user's only. */
