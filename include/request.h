@@ -88,6 +88,7 @@ struct request {
 	bool		 sess_touched;		/* activity stage wrote the row */
 	bool		 sess_slid;		/* expiry moved: re-send Max-Age */
 	int		 vresult;		/* enum validation_result */
+	bool		 vcounted;		/* count vresult in metrics */
 	unsigned char	 sess_id[SESSION_ID_BYTES];	/* wiped at the end */
 
 	/* Routing result, for metrics. */

@@ -20,6 +20,8 @@
 #include "metrics.h"
 #include "store.h"
 
+#define FC__COUNT	5	/* cache counters flushed for `stats` (metrics.c) */
+
 struct server {
 	struct config	 cfg;
 	struct keyring	 keys;
@@ -38,7 +40,7 @@ struct server {
 	atomic_int	 badtok_count;
 	atomic_ullong	 badtok_suppressed;
 	/* Cache counters already added to the database (stats_flush()). */
-	unsigned long long flushed[5];
+	unsigned long long flushed[FC__COUNT];
 	pthread_mutex_t	 flush_lock;
 };
 

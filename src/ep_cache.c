@@ -55,7 +55,11 @@ do_get(struct request *r, const struct cache_ctx *c)
 		(void)response_header(r, "Content-Type", DEFAULT_CTYPE);
 	buf_append(&r->res.body, e.value, e.len);
 	free(e.value);
-	return buf_failed(&r->res.body) ? 500 : STAGE_DONE;
+	if (buf_failed(&r->res.body)) {
+		buf_reset(&r->res.headers);	/* no stray Content-Type */
+		return request_fail(r, 500, "internal_error", "out of memory");
+	}
+	return STAGE_DONE;
 }
 
 static int

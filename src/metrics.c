@@ -51,7 +51,7 @@ metrics_record(struct request *r)
 	if (status < 100 || status > 999)
 		status = 999;
 	atomic_fetch_add(&m->requests[ep][status], 1);
-	if (r->route != NULL && !(r->route->flags & RF_PUBLIC))
+	if (r->vcounted)
 		atomic_fetch_add(&m->validations[r->vresult], 1);
 	for (i = 0; i < METRIC_BUCKETS && secs > metric_buckets[i]; i++)
 		;
@@ -60,26 +60,41 @@ metrics_record(struct request *r)
 	atomic_fetch_add(&m->duration_sum_us, (unsigned long long)(secs * 1e6));
 }
 
+/* The cache counters `sessiongw stats` reads from the database. */
+enum flushed_counter { FC_HITS, FC_MISSES, FC_SETS, FC_EVICTIONS, FC_CULLS };
+_Static_assert(FC_CULLS + 1 == FC__COUNT, "FC__COUNT in server.h");
+
+static const char *const flushed_names[FC__COUNT] = {
+	[FC_HITS] = "cache_hits",
+	[FC_MISSES] = "cache_misses",
+	[FC_SETS] = "cache_sets",
+	[FC_EVICTIONS] = "cache_evictions",
+	[FC_CULLS] = "cache_culls",
+};
+
+static atomic_ullong *
+flushed_counter(struct metrics *m, int i)
+{
+	switch (i) {
+	case FC_HITS:		return &m->cache_hits;
+	case FC_MISSES:		return &m->cache_misses;
+	case FC_SETS:		return &m->cache_sets;
+	case FC_EVICTIONS:	return &m->cache_evictions;
+	default:		return &m->cache_culls;
+	}
+}
+
 void
 stats_flush(struct server *srv, struct store *st)
 {
-	static const char *const names[5] = {
-		"cache_hits", "cache_misses", "cache_sets", "cache_evictions",
-		"cache_culls",
-	};
-	atomic_ullong *now[5] = {
-		&srv->metrics.cache_hits, &srv->metrics.cache_misses,
-		&srv->metrics.cache_sets, &srv->metrics.cache_evictions,
-		&srv->metrics.cache_culls,
-	};
-
 	pthread_mutex_lock(&srv->flush_lock);
-	for (int i = 0; i < 5; i++) {
-		unsigned long long v = atomic_load(now[i]);
+	for (int i = 0; i < FC__COUNT; i++) {
+		unsigned long long v = atomic_load(
+		    flushed_counter(&srv->metrics, i));
 
 		if (v == srv->flushed[i])
 			continue;
-		if (store_counter_add(st, names[i],
+		if (store_counter_add(st, flushed_names[i],
 		    (int64_t)(v - srv->flushed[i])) == STORE_OK)
 			srv->flushed[i] = v;
 	}

@@ -181,7 +181,12 @@ stage_session(struct request *r)
 
 	r->sess_state = SESS_NONE;
 	r->vresult = VR_NO_COOKIE;
-	if ((r->route->flags & RF_PUBLIC) || r->cookie_header == NULL)
+	if (r->route->flags & RF_PUBLIC)
+		return STAGE_NEXT;
+	/* validations_total: every validate call, elsewhere only real cookies */
+	r->vcounted = r->route->handler == ep_validate ||
+	    r->cookie_header != NULL;
+	if (r->cookie_header == NULL)
 		return STAGE_NEXT;
 	while (cookie_next(r->cookie_header, name, &pos, &val, &len)) {
 		any = true;
