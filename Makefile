@@ -4,6 +4,7 @@
 #   make test       unit + integration tests (real nginx, daemon, SQLite)
 #   make check      the same tests, built with ASan + UBSan
 #   make deps       install the Debian packages needed to build and test
+#   make browser    sign-in pages in headless Chromium
 #   make valgrind   integration tests with sessiongw under valgrind
 #   make bench      throughput/memory vs a do-nothing FastCGI responder
 #   make demo       run it behind nginx on 127.0.0.1:8080 (./demo/)
@@ -85,6 +86,11 @@ deps:
 valgrind: $(B)/sessiongw
 	SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw sh tools/valgrind-tests.sh
 
+# The sign-in pages in a real headless Chromium (Debian's chromium,
+# npm's playwright-core; both installed by the script when missing).
+browser: $(B)/sessiongw
+	SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw sh tests/browser/run.sh
+
 # Throughput and memory against a do-nothing FastCGI responder (bench/).
 bench: $(B)/sessiongw
 	SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw sh bench/run.sh
@@ -109,4 +115,4 @@ install: $(B)/sessiongw
 clean:
 	rm -rf build build-asan sessiongw
 
-.PHONY: all unit test check valgrind bench deps demo demo-stop install clean
+.PHONY: all unit test check valgrind browser bench deps demo demo-stop install clean

@@ -14,6 +14,9 @@
 /* The sign-in form with an optional one-line message. */
 void	page_login(struct request *, int status, const char *rd,
 	    const char *message);
+/* The same, with the username field filled in again (after a failure). */
+void	page_login_user(struct request *, int status, const char *rd,
+	    const char *message, const char *username);
 /* 429 page telling to come back later. */
 void	page_locked(struct request *, int64_t retry_after);
 /* True if the client asked for HTML (Accept: text/html). */

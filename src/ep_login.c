@@ -143,7 +143,8 @@ login_failed(struct request *r, struct login *l, const char *reason)
 	    LR_FAILURE);
 	audit_login(r, AUDIT_LOGIN_FAILURE, l->f.username, "reason", reason, 0);
 	if (l->html) {
-		page_login(r, 401, l->f.rd, "Wrong username or password.");
+		page_login_user(r, 401, l->f.rd, "Wrong username or password.",
+		    l->f.username);
 		return STAGE_DONE;
 	}
 	return request_fail(r, 401, "bad_credentials",

@@ -22,7 +22,7 @@
 static const char stylesheet[] =
 	"body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1d2330;"
 	"margin:0;padding:2rem}\n"
-	"main{max-width:44rem;margin:2rem auto;background:#fff;padding:2rem;"
+	"main{max-width:60rem;margin:2rem auto;background:#fff;padding:2rem;"
 	"border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.12)}\n"
 	"h1{font-size:1.4rem;margin-top:0}\n"
 	"label{display:block;margin:.8rem 0 .2rem}\n"
@@ -33,7 +33,12 @@ static const char stylesheet[] =
 	"button.danger{background:#b3261e}\n"
 	".msg{color:#b3261e;margin:.5rem 0}\n"
 	"table{border-collapse:collapse;width:100%;font-size:.9rem}\n"
-	"td,th{text-align:left;padding:.4rem;border-bottom:1px solid #e2e5ea}\n"
+	"td,th{text-align:left;padding:.4rem;border-bottom:1px solid #e2e5ea;"
+	"vertical-align:top}\n"
+	"td:nth-child(-n+3){white-space:nowrap}\n"
+	"td:nth-child(4){font-size:.8rem;color:#4a5261;font-weight:normal;"
+	"overflow-wrap:anywhere}\n"
+	"main.narrow{max-width:28rem}\n"
 	"form.inline{display:inline}\n"
 	".current{font-weight:bold}\n";
 
@@ -43,8 +48,9 @@ wants_html(const struct request *r)
 	return strstr(r->accept, "text/html") != NULL;
 }
 
+/* wide: the account page's table; the others are a narrow card */
 static void
-page_begin(struct request *r, int status, const char *heading)
+page_begin(struct request *r, int status, const char *heading, bool wide)
 {
 	const struct config *cfg = &r->w->srv->cfg;
 	struct buf *b = &r->res.body;
@@ -60,7 +66,8 @@ page_begin(struct request *r, int status, const char *heading)
 	buf_html_escape(b, cfg->ui_title);
 	buf_puts(b, "</title><link rel=\"stylesheet\" href=\"");
 	buf_html_escape(b, cfg->route_prefix);
-	buf_puts(b, "/static/style.css\"></head><body><main><h1>");
+	buf_puts(b, wide ? "/static/style.css\"></head><body><main><h1>" :
+	    "/static/style.css\"></head><body><main class=\"narrow\"><h1>");
 	buf_html_escape(b, heading);
 	buf_puts(b, "</h1>\n");
 }
@@ -89,9 +96,16 @@ form_open(struct request *r, const char *path, const char *cls)
 void
 page_login(struct request *r, int status, const char *rd, const char *message)
 {
+	page_login_user(r, status, rd, message, NULL);
+}
+
+void
+page_login_user(struct request *r, int status, const char *rd,
+    const char *message, const char *username)
+{
 	struct buf *b = &r->res.body;
 
-	page_begin(r, status, r->w->srv->cfg.ui_title);
+	page_begin(r, status, r->w->srv->cfg.ui_title, false);
 	if (message != NULL) {
 		buf_puts(b, "<p class=\"msg\" role=\"alert\">");
 		buf_html_escape(b, message);
@@ -102,18 +116,27 @@ page_login(struct request *r, int status, const char *rd, const char *message)
 	buf_html_escape(b, rd != NULL ? rd : "");
 	buf_puts(b, "\">\n<label for=\"username\">Username</label>"
 	    "<input type=\"text\" id=\"username\" name=\"username\" "
-	    "autocomplete=\"username\" required autofocus>\n"
-	    "<label for=\"password\">Password</label>"
+	    "autocomplete=\"username\" required");
+	if (username != NULL && username[0] != '\0') {
+		buf_puts(b, " value=\"");
+		buf_html_escape(b, username);
+		buf_puts(b, "\">\n");
+	} else {
+		buf_puts(b, " autofocus>\n");
+	}
+	buf_puts(b, "<label for=\"password\">Password</label>"
 	    "<input type=\"password\" id=\"password\" name=\"password\" "
-	    "autocomplete=\"current-password\" required>\n"
-	    "<button type=\"submit\">Sign in</button></form>\n");
+	    "autocomplete=\"current-password\" required");
+	buf_puts(b, username != NULL && username[0] != '\0' ?
+	    " autofocus>\n" : ">\n");
+	buf_puts(b, "<button type=\"submit\">Sign in</button></form>\n");
 	page_end(r);
 }
 
 void
 page_locked(struct request *r, int64_t retry_after)
 {
-	page_begin(r, 429, "Too many attempts");
+	page_begin(r, 429, "Too many attempts", false);
 	buf_printf(&r->res.body, "<p>Too many failed sign-in attempts. "
 	    "Try again in %lld seconds.</p>\n", (long long)retry_after);
 	page_end(r);
@@ -187,7 +210,7 @@ ep_account_page(struct request *r)
 		cJSON_Delete(arr);
 		return request_db_fail(r);
 	}
-	page_begin(r, 200, "Your account");
+	page_begin(r, 200, "Your account", true);
 	buf_puts(b, "<p>Signed in as <strong>");
 	buf_html_escape(b, r->user.name);
 	buf_puts(b, "</strong>.</p>\n<h2>Sessions</h2>\n<table><tr><th>Session"
@@ -211,6 +234,17 @@ ep_session_revoke_form(struct request *r)
 	bool current = false;
 	int rc = session_revoke_handle(r, &current);
 
+	if (rc == 404) {
+		/* a stale button (revoked in another tab): a page, not JSON */
+		page_begin(r, 404, "Session not found", false);
+		buf_puts(&r->res.body, "<p>That session does not exist any "
+		    "more; nothing was revoked.</p>\n<p><a href=\"");
+		buf_html_escape(&r->res.body, r->w->srv->cfg.route_prefix);
+		buf_puts(&r->res.body, "/account\">Back to your account</a>"
+		    "</p>\n");
+		page_end(r);
+		return STAGE_DONE;
+	}
 	if (rc != 0)
 		return rc;
 	if (current) {

@@ -59,6 +59,8 @@ http {
             add_header Set-Cookie \$sg_cookie always;
             auth_request_set \$sg_user \$upstream_http_x_session_user;
             add_header X-Session-User \$sg_user;
+            # per-user content: no browser or proxy may cache it
+            add_header Cache-Control "private, no-store" always;
             try_files \$uri \$uri/index.html =404;
             error_page 401 = @login;
         }

@@ -39,6 +39,7 @@ TMP=$(mktemp -d /tmp/sessiongw-browser.XXXXXX)
 chmod 755 "$TMP"
 SG_PID=
 NGINX_PID=
+TEST_RAN=
 cleanup() {
 	rc=$?
 	trap - EXIT INT TERM
@@ -55,14 +56,16 @@ cleanup() {
 		done
 		kill -9 "$p" 2>/dev/null || true
 	done
-	if [ "$rc" -ne 0 ]; then
+	if [ "$rc" -ne 0 ] && [ -z "$TEST_RAN" ]; then
 		echo "browser: logs kept in $TMP (sessiongw.log, audit.log, nginx/error.log)" >&2
+	elif [ "$rc" -ne 0 ]; then
+		: # keep everything; the test printed where, before its last line
 	elif [ "${BROWSER_KEEP:-0}" = 1 ]; then
 		echo "browser: temp dir kept: $TMP" >&2
 	else
 		# screenshots live in $TMP/shots; keep them, drop the rest
 		rm -rf "$TMP/nginx" "$TMP/www" "$TMP"/sessiongw.* "$TMP/secret.key" \
-		    "$TMP/audit.log" "$TMP/sessiongw.sock"
+		    "$TMP/audit.log" "$TMP/sessiongw.sock" "$TMP/setup.log"
 	fi
 	exit "$rc"
 }
@@ -116,6 +119,9 @@ http {
             auth_request /session/validate;
             auth_request_set \$sg_cookie \$upstream_http_set_cookie;
             add_header Set-Cookie \$sg_cookie always;
+            # as conf/nginx/example-site.conf: without it Chromium caches
+            # /app/ heuristically and shows it again after sign-out
+            add_header Cache-Control "private, no-store" always;
             try_files \$uri \$uri/index.html =404;
             error_page 401 = @login;
         }
@@ -154,7 +160,8 @@ until node -e 'fetch(process.argv[1]).then(()=>process.exit(0),()=>process.exit(
 done
 
 set +e
-BASE_URL=$URL SHOT_DIR=$TMP/shots CHROMIUM=$CHROMIUM \
+TEST_RAN=1
+LOG_DIR=$TMP BASE_URL=$URL SHOT_DIR=$TMP/shots CHROMIUM=$CHROMIUM \
     USER1=alice PASS1=alice-pass-1 USER2=bob PASS2=bob-pass-2 \
     UI_TITLE='Acme & Co Portal' \
     timeout 110 node "$HERE/signin.test.mjs"
