@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 
 #define BUF_MIN_CAP	64
@@ -64,12 +66,17 @@ buf_grow(struct buf *b, size_t extra)
 	cap = b->cap < BUF_MIN_CAP ? BUF_MIN_CAP : b->cap;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	if (b->data == b->initial) {
-		if ((p = malloc(cap)) == NULL)
-			goto fail;
-		memcpy(p, b->data, b->len + 1);
-	} else if ((p = realloc(b->data, cap)) == NULL)
+	/*
+	 * Not realloc(): a buffer may hold a password or a token, and realloc
+	 * would leave the old copy in freed memory. Copy, then wipe the old.
+	 */
+	if ((p = malloc(cap)) == NULL)
 		goto fail;
+	memcpy(p, b->data, b->len + 1);
+	if (b->data != b->initial) {
+		sodium_memzero(b->data, b->cap);
+		free(b->data);
+	}
 	b->data = p;
 	b->cap = cap;
 	return 0;
