@@ -190,10 +190,12 @@ def test_unknown_user_takes_similar_time(gw):
         t0 = time.monotonic()
         gw.login_response(user, "wrong-password-x", source="127.0.0.9")
         return time.monotonic() - t0
-    known = min(t("bob") for _ in range(2))
+    # A dummy argon2id hash (64 MiB, 2 passes) is verified for unknown
+    # users. Without it the answer would come in about a millisecond; with
+    # it, never under 10 ms. Only a lower bound is asserted: load can make
+    # a request slower, never faster, so this cannot fail on a busy machine.
     unknown = min(t("ghost-user") for _ in range(2))
-    # a dummy hash is verified for unknown users: not 10x faster
-    assert unknown > known / 4, (known, unknown)
+    assert unknown > 0.010, unknown
 
 
 @pytest.mark.parametrize("body,ctype", [
