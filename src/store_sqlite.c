@@ -366,30 +366,30 @@ col_text(sqlite3_stmt *st, int i, char *buf, size_t sz)
 	(void)snprintf(buf, sz, "%s", t != NULL ? (const char *)t : "");
 }
 
+/* Run one parameterless prepared statement (BEGIN, COMMIT). */
 static int
-begin(struct store *s)
+exec_stmt(struct store *s, enum st id, const char *what)
 {
-	sqlite3_stmt *st = stmt(s, ST_BEGIN);
+	sqlite3_stmt *st = stmt(s, id);
 	int rc;
 
 	if (st == NULL)
 		return -1;
-	rc = run(s, st, "begin transaction", NULL);
+	rc = run(s, st, what, NULL);
 	stmt_done(st);
 	return rc;
 }
 
 static int
+begin(struct store *s)
+{
+	return exec_stmt(s, ST_BEGIN, "begin transaction");
+}
+
+static int
 commit(struct store *s)
 {
-	sqlite3_stmt *st = stmt(s, ST_COMMIT);
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	rc = run(s, st, "commit", NULL);
-	stmt_done(st);
-	return rc;
+	return exec_stmt(s, ST_COMMIT, "commit");
 }
 
 /* Undo a failed transaction; SQLite may already have rolled it back. */
