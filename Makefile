@@ -71,7 +71,7 @@ test: $(B)/sessiongw $(B)/unit_tests
 
 # Same tests, sanitized build in its own folder.
 check:
-	$(MAKE) B=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	$(MAKE) --no-print-directory B=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
 	    EXTRA_CFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all' \
 	    EXTRA_LDFLAGS='-fsanitize=address,undefined' test
 
