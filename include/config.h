@@ -83,6 +83,9 @@ int	config_load(struct config *, const char *path, char *err, size_t errsz)
 int	config_load_string(struct config *, const char *name, const char *text,
 	    char *err, size_t errsz) __attribute__((warn_unused_result));
 
+/* "Strict", "Lax" or "None": the cookie attribute and config spelling. */
+const char *config_samesite_name(enum cookie_samesite);
+
 /* Print the effective values as INI (never key material). */
 void	config_print(const struct config *, FILE *);
 

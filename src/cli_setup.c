@@ -309,11 +309,6 @@ clear_sessions(struct setup *s)
 static void
 check_cookie(struct setup *s)
 {
-	static const char *const samesite[] = {
-		[SAMESITE_STRICT] = "Strict",
-		[SAMESITE_LAX] = "Lax",
-		[SAMESITE_NONE] = "None",
-	};
 	const struct config *cfg = s->cfg;
 
 	if (cfg->cookie_secure == SECURE_FALSE)
@@ -332,7 +327,7 @@ check_cookie(struct setup *s)
 		    "cookie is sent on cross-site requests; use Lax or Strict");
 	else
 		cli_check(&s->chk, CHECK_OK, "cookie_samesite = %s",
-		    samesite[cfg->cookie_samesite]);
+		    config_samesite_name(cfg->cookie_samesite));
 }
 
 static void

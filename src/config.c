@@ -89,6 +89,12 @@ static const char *const samesite_names[] = {
 	[SAMESITE_LAX] = "Lax",
 	[SAMESITE_NONE] = "None",
 };
+const char *
+config_samesite_name(enum cookie_samesite v)
+{
+	return samesite_names[v];
+}
+
 static const char *const ip_change_names[] = {
 	[IP_CHANGE_LOG] = "log",
 	[IP_CHANGE_LOGOUT] = "logout",

@@ -198,17 +198,3 @@ ep_metrics(struct request *r)
 	r->res.content_type = "text/plain; version=0.0.4";
 	return STAGE_DONE;
 }
-
-int
-ep_healthz(struct request *r)
-{
-	r->res.content_type = "text/plain";
-	if (store_ping(r->w->store) != STORE_OK) {
-		r->res.status = 503;
-		buf_puts(&r->res.body, "database unavailable\n");
-		return STAGE_DONE;
-	}
-	r->res.status = 200;
-	buf_puts(&r->res.body, "ok");
-	return STAGE_DONE;
-}

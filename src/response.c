@@ -204,11 +204,6 @@ static void
 cookie_attributes(struct request *r, struct buf *b)
 {
 	const struct config *cfg = &r->w->srv->cfg;
-	static const char *const samesite[] = {
-		[SAMESITE_STRICT] = "Strict",
-		[SAMESITE_LAX] = "Lax",
-		[SAMESITE_NONE] = "None",
-	};
 
 	buf_printf(b, "; Path=%s", cfg->cookie_path);
 	if (cfg->cookie_domain[0] != '\0')
@@ -217,7 +212,8 @@ cookie_attributes(struct request *r, struct buf *b)
 		buf_puts(b, "; HttpOnly");
 	if (cookie_secure(r))
 		buf_puts(b, "; Secure");
-	buf_printf(b, "; SameSite=%s", samesite[cfg->cookie_samesite]);
+	buf_printf(b, "; SameSite=%s",
+	    config_samesite_name(cfg->cookie_samesite));
 }
 
 void
