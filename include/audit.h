@@ -10,6 +10,7 @@
 #define SESSIONGW_AUDIT_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cJSON.h>
 
@@ -42,6 +43,9 @@ enum audit_event {
 
 extern const char *const audit_event_names[AUDIT__MAX];
 
+/* Longest string (bytes) an audit line carries in any field. */
+#define AUDIT_TEXT_MAX	512
+
 /* Look an event up by name; -1 if unknown. */
 int	audit_event_from_name(const char *);
 
@@ -57,15 +61,32 @@ struct audit_rec {
 	cJSON		*detail;	/* taken over (deleted) by audit_write */
 };
 
-/* Open path ("-" = stderr). 0 or -1 with err naming the file. */
+/*
+ * Open path ("-" = stderr). 0 or -1 with err naming the file. A symlink
+ * (O_NOFOLLOW) or a regular file with several hard links is refused.
+ */
 int	audit_open(const char *path, char *err, size_t errsz)
 	    __attribute__((warn_unused_result));
 /* Reopen the same path (SIGHUP, logrotate). 0 or -1. */
 int	audit_reopen(char *err, size_t errsz);
 void	audit_close(void);
+/* fchown the open log (a regular file) to uid:gid. 0 or -1 with err. */
+int	audit_chown(uid_t, gid_t, char *err, size_t errsz)
+	    __attribute__((warn_unused_result));
 
-/* Write one event. Never fails loudly: a failed write is counted. */
+/*
+ * Write one event. Never fails loudly: a failed write is counted.
+ * Invariants, whoever the caller (see audit.c):
+ *   - every string of the line (fields and detail) is valid UTF-8 and at
+ *     most AUDIT_TEXT_MAX bytes: client text is cut, never refused;
+ *   - events a client can trigger without a session are capped per second;
+ *     a dropped line is counted, and the next line of that event written
+ *     carries the count as detail.suppressed (lines + suppressed = events).
+ * rec->detail is taken over even when the line is dropped.
+ */
 void	audit_write(struct audit_rec *);
+/* Lines of ev dropped by the cap and not yet reported in a line. */
+unsigned long long audit_suppressed(enum audit_event);
 /* Number of events that could not be written (full disk...). */
 uint64_t audit_write_failures(void);
 

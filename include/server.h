@@ -32,13 +32,6 @@ struct server {
 	struct metrics	 metrics;
 	int		 listen_fd;
 	int		 wake_fd;		/* eventfd: readable = stop */
-	/*
-	 * Bad-cookie audit lines per second are capped (anyone can send
-	 * forged cookies; the audit log must not become the attack's sink).
-	 */
-	atomic_llong	 badtok_second;
-	atomic_int	 badtok_count;
-	atomic_ullong	 badtok_suppressed;
 	/* Cache counters already added to the database (stats_flush()). */
 	unsigned long long flushed[FC__COUNT];
 	pthread_mutex_t	 flush_lock;

@@ -5,6 +5,12 @@
  * lock while they write, so any number write at once (O_APPEND keeps each
  * single write(2) whole); open/reopen/close take the write lock only to swap
  * the descriptor, so no writer ever uses a closed fd.
+ *
+ * Two rules keep the log from being a sink an attacker can fill (SPEC
+ * "Audit log"), and both live here so that no caller can forget them:
+ * every string in a line is cut to AUDIT_TEXT_MAX bytes (audit_clip), and
+ * the events anyone can trigger without a session are capped per second
+ * (audit_caps[], audit_cap_take).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +26,31 @@
 #include "buf.h"
 
 #define AUDIT_PATH_MAX	4096
+
+/*
+ * Events a client can cause without a session, and how many lines of each
+ * may be written per second. 0 = not capped. A dropped line is counted and
+ * the next line of that event written carries the count in
+ * detail.suppressed, so lines + suppressed always equals events.
+ * login_failure is capped higher than the rest: each one costs the client an
+ * argon2id check, and it is the line an operator reads after a guessing run.
+ */
+static const unsigned audit_caps[AUDIT__MAX] = {
+	[AUDIT_SESSION_INVALID_SIGNATURE] = 20,
+	[AUDIT_ORIGIN_REJECTED] = 20,
+	[AUDIT_LOGIN_LOCKED] = 20,
+	[AUDIT_REDIRECT_REJECTED] = 20,
+	[AUDIT_LOGIN_FAILURE] = 50,
+};
+
+/* Per capped event: the current second, lines written in it, dropped. */
+struct audit_cap {
+	long long	 second;
+	unsigned	 written;
+	unsigned long long suppressed;
+};
+static pthread_mutex_t audit_cap_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct audit_cap audit_cap_state[AUDIT__MAX];
 
 const char *const audit_event_names[AUDIT__MAX] = {
 	[AUDIT_LOGIN_SUCCESS] = "login_success",
@@ -70,19 +102,47 @@ set_err(char *err, size_t errsz, const char *path, int e)
 		snprintf(err, errsz, "audit log %s: %s", path, strerror(e));
 }
 
-/* Open path for appending; *owned says whether it must be closed later. */
+/*
+ * Open path for appending; *owned says whether it must be closed later.
+ *
+ * The daemon opens the log as root and then gives it to [server] user
+ * (audit_chown), so what it opens must be the file named, not something a
+ * symlink or a hard link in a writable log directory points at: O_NOFOLLOW
+ * refuses a symlink as the last component, and a regular file with more
+ * than one link is refused too (it could be /etc/shadow linked in).
+ * Created 0600: only the daemon user (and root) read the log.
+ */
 static int
 audit_fd_open(const char *path, bool *owned, char *err, size_t errsz)
 {
+	struct stat st;
 	int fd;
 
 	if (strcmp(path, "-") == 0) {
 		*owned = false;
 		return STDERR_FILENO;
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	    O_NOCTTY, 0600);
 	if (fd == -1) {
+		if (errno == ELOOP && err != NULL && errsz > 0)
+			snprintf(err, errsz, "audit log %s: is a symbolic link; "
+			    "refusing to follow it (name the real file)", path);
+		else
+			set_err(err, errsz, path, errno);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
 		set_err(err, errsz, path, errno);
+		close(fd);
+		return -1;
+	}
+	if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+		if (err != NULL && errsz > 0)
+			snprintf(err, errsz, "audit log %s: has %lu hard links; "
+			    "refusing a file that is also another name",
+			    path, (unsigned long)st.st_nlink);
+		close(fd);
 		return -1;
 	}
 	*owned = true;
@@ -142,6 +202,29 @@ audit_reopen(char *err, size_t errsz)
 		return -1;
 	audit_swap(fd, owned, NULL);
 	return 0;
+}
+
+/*
+ * Give the open log to uid:gid, through the descriptor: never chown(path),
+ * which would follow a symlink put there since the open. Only a regular
+ * file is given away (a log on /dev/null or a FIFO keeps its owner).
+ */
+int
+audit_chown(uid_t uid, gid_t gid, char *err, size_t errsz)
+{
+	struct stat st;
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&audit_lock);
+	if (audit_fd >= 0 && audit_owned) {
+		if (fstat(audit_fd, &st) == -1 ||
+		    (S_ISREG(st.st_mode) && fchown(audit_fd, uid, gid) == -1)) {
+			set_err(err, errsz, audit_path, errno);
+			rc = -1;
+		}
+	}
+	pthread_rwlock_unlock(&audit_lock);
+	return rc;
 }
 
 void
@@ -223,16 +306,100 @@ utf8_sanitize(char *s)
 	}
 }
 
+/*
+ * Cut s to at most AUDIT_TEXT_MAX bytes, at a character boundary. Runs after
+ * utf8_sanitize, so every sequence is valid and utf8_len never returns 0.
+ */
+static void
+audit_clip(char *s)
+{
+	size_t len = 0;
+
+	while (s[len] != '\0') {
+		size_t n = (size_t)utf8_len((const unsigned char *)s + len);
+
+		if (n == 0 || len + n > AUDIT_TEXT_MAX) {
+			s[len] = '\0';
+			break;
+		}
+		len += n;
+	}
+}
+
 static void
 json_sanitize(cJSON *it)
 {
 	for (; it != NULL; it = it->next) {
-		if (cJSON_IsString(it) && it->valuestring != NULL)
+		if (cJSON_IsString(it) && it->valuestring != NULL) {
 			utf8_sanitize(it->valuestring);
-		if (it->string != NULL)
+			audit_clip(it->valuestring);
+		}
+		if (it->string != NULL) {
 			utf8_sanitize(it->string);
+			audit_clip(it->string);
+		}
 		json_sanitize(it->child);
 	}
+}
+
+/*
+ * May a line of ev be written now? Always for uncapped events. When lines
+ * were dropped since the last one written, *dropped says how many, for that
+ * line's detail.suppressed. A mutex, not atomics: the count must be exact
+ * across the change of second, and the section is a few instructions.
+ */
+static bool
+audit_cap_take(enum audit_event ev, unsigned long long *dropped)
+{
+	struct audit_cap *c;
+	struct timespec ts;
+	bool ok;
+
+	*dropped = 0;
+	if ((unsigned)ev >= AUDIT__MAX || audit_caps[ev] == 0)
+		return true;
+	c = &audit_cap_state[ev];
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		ts.tv_sec = 0;
+	pthread_mutex_lock(&audit_cap_lock);
+	if (c->second != (long long)ts.tv_sec) {
+		c->second = (long long)ts.tv_sec;
+		c->written = 0;
+	}
+	ok = c->written < audit_caps[ev];
+	if (ok) {
+		c->written++;
+		*dropped = c->suppressed;
+		c->suppressed = 0;
+	} else {
+		c->suppressed++;
+	}
+	pthread_mutex_unlock(&audit_cap_lock);
+	return ok;
+}
+
+/* A line that carried a count was not written: the count is owed again. */
+static void
+audit_cap_return(enum audit_event ev, unsigned long long dropped)
+{
+	if (dropped == 0)
+		return;
+	pthread_mutex_lock(&audit_cap_lock);
+	audit_cap_state[ev].suppressed += dropped;
+	pthread_mutex_unlock(&audit_cap_lock);
+}
+
+unsigned long long
+audit_suppressed(enum audit_event ev)
+{
+	unsigned long long n;
+
+	if ((unsigned)ev >= AUDIT__MAX)
+		return 0;
+	pthread_mutex_lock(&audit_cap_lock);
+	n = audit_cap_state[ev].suppressed;
+	pthread_mutex_unlock(&audit_cap_lock);
+	return n;
 }
 
 static int
@@ -243,9 +410,13 @@ add_str(cJSON *o, const char *key, const char *val)
 	return cJSON_AddStringToObject(o, key, val) != NULL ? 0 : -1;
 }
 
-/* The line as JSON text; the caller owns it (cJSON_free). NULL on failure. */
+/*
+ * The line as JSON text; the caller owns it (cJSON_free). NULL on failure.
+ * dropped > 0 adds detail.suppressed. Every string, top level or in detail,
+ * is sanitized and clipped here: the one place all lines pass through.
+ */
 static char *
-audit_format(struct audit_rec *rec)
+audit_format(struct audit_rec *rec, unsigned long long dropped)
 {
 	char ts[32], *text = NULL;
 	cJSON *o = NULL, *detail = rec->detail;
@@ -253,6 +424,12 @@ audit_format(struct audit_rec *rec)
 	    audit_event_names[rec->event] : "unknown";
 
 	rec->detail = NULL;
+	if (dropped > 0 && detail == NULL)
+		detail = cJSON_CreateObject();
+	if (dropped > 0 && (detail == NULL ||
+	    cJSON_AddNumberToObject(detail, "suppressed", (double)dropped) ==
+	    NULL))
+		goto out;
 	audit_timestamp(ts);
 	if ((o = cJSON_CreateObject()) == NULL ||
 	    add_str(o, "ts", ts) == -1 || add_str(o, "event", ev) == -1 ||
@@ -280,14 +457,20 @@ void
 audit_write(struct audit_rec *rec)
 {
 	struct buf line;
+	unsigned long long dropped;
 	char *text;
 	ssize_t n;
 	int fd;
 
 	if (rec == NULL)
 		return;
+	if (!audit_cap_take(rec->event, &dropped)) {
+		cJSON_Delete(rec->detail);
+		rec->detail = NULL;
+		return;
+	}
 	buf_init(&line);
-	if ((text = audit_format(rec)) == NULL)
+	if ((text = audit_format(rec, dropped)) == NULL)
 		goto fail;
 	buf_puts(&line, text);
 	buf_putc(&line, '\n');
@@ -307,5 +490,6 @@ audit_write(struct audit_rec *rec)
 	return;
 fail:
 	atomic_fetch_add(&audit_failures, 1);
+	audit_cap_return(rec->event, dropped);
 	buf_free(&line);
 }

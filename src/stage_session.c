@@ -25,47 +25,16 @@
 #define TRY_INVALID	1
 #define TRY_FAULT	(-1)
 
-/* At most this many session_invalid_signature lines a second. */
-#define BAD_TOKEN_AUDITS_PER_SECOND	20
-
-/*
- * May this bad cookie be audited now? When lines were dropped since the
- * last one written, *dropped says how many, for the next line's detail.
- */
-static bool
-bad_token_audit_allowed(struct server *srv, int64_t now,
-    unsigned long long *dropped)
-{
-	long long sec = atomic_load(&srv->badtok_second);
-
-	if (sec != now &&
-	    atomic_compare_exchange_strong(&srv->badtok_second, &sec, now))
-		atomic_store(&srv->badtok_count, 0);
-	if (atomic_fetch_add(&srv->badtok_count, 1) >=
-	    BAD_TOKEN_AUDITS_PER_SECOND) {
-		atomic_fetch_add(&srv->badtok_suppressed, 1);
-		return false;
-	}
-	*dropped = atomic_exchange(&srv->badtok_suppressed, 0);
-	return true;
-}
-
 static void
 audit_bad_token(struct request *r, const char *reason)
 {
 	struct audit_rec a = { .event = AUDIT_SESSION_INVALID_SIGNATURE };
-	unsigned long long dropped = 0;
 
-	if (!bad_token_audit_allowed(r->w->srv, r->now, &dropped))
-		return;
+	/* Anyone can send forged cookies: audit_write caps these lines. */
 	audit_from_request(&a, r);
 	a.detail = cJSON_CreateObject();
-	if (a.detail != NULL) {
+	if (a.detail != NULL)
 		cJSON_AddStringToObject(a.detail, "reason", reason);
-		if (dropped > 0)
-			cJSON_AddNumberToObject(a.detail, "suppressed",
-			    (double)dropped);
-	}
 	audit_write(&a);
 }
 

@@ -312,3 +312,120 @@ UNIT_TEST(audit_stderr)
 	free(text);
 	unlink(path);
 }
+
+/* Every string of a line is cut to AUDIT_TEXT_MAX bytes, whole characters. */
+UNIT_TEST(audit_clips_client_text)
+{
+	char path[256], err[256], ua[2000], origin[700], *text;
+	struct audit_rec rec = { .event = AUDIT_LOGIN_SUCCESS, .ua = ua,
+	    .user = "short" };
+	cJSON *o, *d;
+	const char *v;
+	size_t i;
+
+	/* "a" then two-byte characters: byte 512 is the middle of one. */
+	ua[0] = 'a';
+	for (i = 1; i + 2 < sizeof ua; i += 2)
+		memcpy(ua + i, "\xc3\xbc", 2);
+	ua[i] = '\0';
+	memset(origin, 'o', sizeof origin - 1);
+	origin[sizeof origin - 1] = '\0';
+	tmp_path(path, sizeof(path), "clip.log");
+	unlink(path);
+	CHECK_INT(audit_open(path, err, sizeof(err)), 0);
+	rec.detail = cJSON_CreateObject();
+	cJSON_AddStringToObject(rec.detail, "origin", origin);
+	audit_write(&rec);
+	audit_close();
+	text = slurp(path);
+	CHECK(text != NULL);
+	if (text == NULL)
+		return;
+	o = cJSON_Parse(text);
+	CHECK(o != NULL);
+	v = cJSON_GetStringValue(cJSON_GetObjectItem(o, "ua"));
+	CHECK(v != NULL);
+	if (v != NULL) {
+		CHECK_INT(strlen(v), AUDIT_TEXT_MAX - 1);	/* 'a' + 255 x 2 */
+		CHECK(strncmp(v, ua, strlen(v)) == 0);
+	}
+	d = cJSON_GetObjectItem(o, "detail");
+	v = cJSON_GetStringValue(cJSON_GetObjectItem(d, "origin"));
+	CHECK(v != NULL && strlen(v) == AUDIT_TEXT_MAX);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "user")),
+	    "short");
+	cJSON_Delete(o);
+	free(text);
+	unlink(path);
+}
+
+/* Capped events: lines written + detail.suppressed + pending = events. */
+UNIT_TEST(audit_cap_accounting_is_exact)
+{
+	char path[256], err[256], *text, *line, *save = NULL;
+	unsigned long long pending0 = audit_suppressed(AUDIT_ORIGIN_REJECTED);
+	long lines = 0, suppressed = 0, other = 0;
+	const int n = 300;
+
+	tmp_path(path, sizeof(path), "cap.log");
+	unlink(path);
+	CHECK_INT(audit_open(path, err, sizeof(err)), 0);
+	for (int i = 0; i < n; i++) {
+		struct audit_rec rec = { .event = AUDIT_ORIGIN_REJECTED,
+		    .detail = cJSON_CreateObject() };
+
+		audit_write(&rec);
+		CHECK(rec.detail == NULL);
+	}
+	for (int i = 0; i < 5; i++) {
+		struct audit_rec rec = { .event = AUDIT_LOGIN_SUCCESS };
+
+		audit_write(&rec);	/* not capped */
+	}
+	audit_close();
+	text = slurp(path);
+	CHECK(text != NULL);
+	if (text == NULL)
+		return;
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		cJSON *o = cJSON_Parse(line), *d;
+
+		if (o == NULL)
+			continue;
+		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(o,
+		    "event")), "origin_rejected") == 0) {
+			lines++;
+			d = cJSON_GetObjectItem(o, "detail");
+			suppressed += (long)cJSON_GetNumberValue(
+			    cJSON_GetObjectItem(d, "suppressed")) ;
+		} else
+			other++;
+		cJSON_Delete(o);
+	}
+	/* 300 in a loop take far less than the seconds needed to pass 300. */
+	CHECK(lines < n);
+	CHECK_INT(lines + suppressed +
+	    (long)audit_suppressed(AUDIT_ORIGIN_REJECTED),
+	    n + (long)pending0);
+	CHECK_INT(other, 5);
+	free(text);
+	unlink(path);
+}
+
+/* A symlinked log is refused, and the error names the file. */
+UNIT_TEST(audit_refuses_symlink)
+{
+	char path[256], target[256], err[512];
+
+	tmp_path(path, sizeof(path), "link.log");
+	tmp_path(target, sizeof(target), "target.log");
+	unlink(path);
+	unlink(target);
+	CHECK_INT(symlink(target, path), 0);
+	CHECK_INT(audit_open(path, err, sizeof(err)), -1);
+	CHECK(strstr(err, path) != NULL);
+	CHECK(strstr(err, "symbolic link") != NULL);
+	CHECK(access(target, F_OK) != 0);	/* nothing created through it */
+	unlink(path);
+}
