@@ -33,6 +33,7 @@ struct config {
 	int	 nfallback_files;
 	char	 route_prefix[256];		/* "/session", no trailing slash */
 	char	 user[64];			/* "" = do not drop privileges */
+	char	 socket_group[64];		/* "" = the daemon's own group */
 
 	/* [session] */
 	char	 cookie_name[64];

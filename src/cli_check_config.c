@@ -2,12 +2,15 @@
  * cli_check_config.c - `sessiongw check-config`: the config was already
  * parsed and validated by main (errors exit 2 there); print the effective
  * values. config_print never prints key material: keys live in keys.h.
+ * Settings that work but expose the daemon get a "warn" line on stderr, so
+ * that stdout stays a config file.
  */
 #include <getopt.h>
 #include <stdio.h>
 
 #include "cli.h"
 #include "cli_common.h"
+#include "listen.h"
 
 int
 cmd_check_config(struct config *cfg, int argc, char **argv)
@@ -23,5 +26,8 @@ cmd_check_config(struct config *cfg, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	config_print(cfg, stdout);
+	if (listen_exposed(cfg->listen))
+		fprintf(stderr, "warn listen = %s is not a loopback address: "
+		    "%s\n", cfg->listen, listen_exposed_warning());
 	return EXIT_OK;
 }

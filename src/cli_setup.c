@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "cli.h"
 #include "cli_common.h"
 #include "keys.h"
+#include "listen.h"
 #include "store.h"
 
 #define DEFAULT_CONFIG	"/etc/sessiongw/sessiongw.conf"
@@ -122,6 +124,34 @@ check_daemon_user(struct setup *s)
 	    cfg->user);
 }
 
+/*
+ * Where nginx connects. TCP beyond loopback is a warn (FastCGI has no
+ * authentication); a socket_group that does not exist is a FAIL (serve
+ * would refuse to start).
+ */
+static void
+check_listen(struct setup *s)
+{
+	const struct config *cfg = s->cfg;
+
+	if (listen_exposed(cfg->listen))
+		cli_check(&s->chk, CHECK_WARN, "listen = %s is not a loopback "
+		    "address: %s", cfg->listen, listen_exposed_warning());
+	else
+		cli_check(&s->chk, CHECK_OK, "listen = %s", cfg->listen);
+	if (cfg->socket_group[0] == '\0')
+		return;
+	errno = 0;
+	if (getgrnam(cfg->socket_group) == NULL)
+		cli_check(&s->chk, CHECK_FAIL, "[server] socket_group = %s "
+		    "does not exist: name the web server's group (www-data)",
+		    cfg->socket_group);
+	else if (strncmp(cfg->listen, "unix:", 5) == 0)
+		cli_check(&s->chk, CHECK_OK, "socket group %s (only the socket; "
+		    "the database and audit log stay private)",
+		    cfg->socket_group);
+}
+
 static void
 check_audit_log(struct setup *s)
 {
@@ -132,7 +162,7 @@ check_audit_log(struct setup *s)
 		cli_check(&s->chk, CHECK_WARN, "audit_log = \"-\": audit "
 		    "events go to stderr (the journal) only, and `sessiongw "
 		    "audit` cannot read them; set a file path");
-	} else if (check_dir(s, "audit log", path, "750") != 0) {
+	} else if (check_dir(s, "audit log", path, "700") != 0) {
 		return;
 	}
 	if (cli_audit_try_open(s->cfg, err, sizeof err) != 0) {
@@ -155,7 +185,7 @@ check_database(struct setup *s)
 	char	 dir[CONFIG_PATH_MAX], err[1024];
 	int	 from, to;
 
-	if (check_dir(s, "database", path, "750") != 0)
+	if (check_dir(s, "database", path, "700") != 0)
 		return;
 	if (cli_store_try_open(s->cfg, &s->st, &from, &to, err,
 	    sizeof err) != 0) {
@@ -421,6 +451,7 @@ cmd_setup(struct config *cfg, int argc, char **argv)
 	}
 	cli_check(&s.chk, CHECK_OK, "configuration parsed (%s)", cfg->path);
 	check_daemon_user(&s);
+	check_listen(&s);
 	check_audit_log(&s);
 	check_database(&s);
 	check_keys(&s, keys);

@@ -62,6 +62,7 @@ struct keydef {
 enum cfg_key {
 	CK_LISTEN, CK_SOCKET_MODE, CK_THREADS, CK_DATABASE, CK_AUDIT_LOG,
 	CK_SECRET_KEY_FILE, CK_FALLBACK_FILES, CK_ROUTE_PREFIX, CK_USER,
+	CK_SOCKET_GROUP,
 	CK_COOKIE_NAME, CK_COOKIE_AGE, CK_ABSOLUTE_AGE, CK_SAVE_EVERY_REQUEST,
 	CK_EXPIRE_AT_BROWSER_CLOSE, CK_COOKIE_HTTPONLY, CK_COOKIE_SECURE,
 	CK_COOKIE_SAMESITE, CK_COOKIE_PATH, CK_COOKIE_DOMAIN, CK_IP_CHANGE,
@@ -107,6 +108,7 @@ static int check_cookie_path(const char *, char *, size_t);
 static int check_cookie_domain(const char *, char *, size_t);
 static int check_origin(const char *, char *, size_t);
 static int check_user(const char *, char *, size_t);
+static int check_group(const char *, char *, size_t);
 
 #define FIELD_SIZE(f)	sizeof(((struct config *)0)->f)
 #define STR(sec, key, f, ne, chk) { .section = sec, .name = key,	\
@@ -143,6 +145,8 @@ static const struct keydef keydefs[CK__MAX] = {
 	[CK_ROUTE_PREFIX] = STR("server", "route_prefix", route_prefix, 1,
 	    check_route_prefix),
 	[CK_USER] = STR("server", "user", user, 0, check_user),
+	[CK_SOCKET_GROUP] = STR("server", "socket_group", socket_group, 0,
+	    check_group),
 
 	[CK_COOKIE_NAME] = STR("session", "cookie_name", cookie_name, 1,
 	    check_cookie_name),
@@ -584,11 +588,26 @@ check_origin(const char *v, char *why, size_t whysz)
 	return 0;
 }
 
+/* The one rule for user and group names in the config. */
+static bool
+account_name_ok(const char *v)
+{
+	return v[0] != '-' && all_in(v, "._-");
+}
+
 static int
 check_user(const char *v, char *why, size_t whysz)
 {
-	if (v[0] == '-' || !all_in(v, "._-"))
+	if (!account_name_ok(v))
 		return errmsg(why, whysz, "not a user name ([A-Za-z0-9._-])");
+	return 0;
+}
+
+static int
+check_group(const char *v, char *why, size_t whysz)
+{
+	if (!account_name_ok(v))
+		return errmsg(why, whysz, "not a group name ([A-Za-z0-9._-])");
 	return 0;
 }
 

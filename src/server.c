@@ -185,40 +185,74 @@ prepare_listen_fd(struct server *srv)
 	return 0;
 }
 
-/* When started as root with [server] user set: become that user. */
+/* The gid [server] socket_group names; (gid_t)-1 when empty. 0 or -1. */
+static int
+socket_gid(const struct config *cfg, gid_t *gid)
+{
+	struct group *gr;
+
+	*gid = (gid_t)-1;
+	if (cfg->socket_group[0] == '\0')
+		return 0;
+	if ((gr = getgrnam(cfg->socket_group)) == NULL) {
+		fprintf(stderr, "sessiongw: %s: [server] socket_group = %s: no "
+		    "such group\n", cfg->path, cfg->socket_group);
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+/*
+ * When started as root with [server] user set: become that user. The
+ * socket's group is [server] socket_group (the web server's group) when
+ * set, so that the daemon itself can run with its own group and the web
+ * server reads nothing but the socket; without root, that group change is
+ * all that happens (the daemon must be a member of the group).
+ */
 static int
 drop_privileges(const struct config *cfg)
 {
 	struct passwd *pw;
+	char err[512];
+	gid_t sgid;
+	int rc = -1;
 
-	if (geteuid() != 0 || cfg->user[0] == '\0')
-		return 0;
-	pw = getpwnam(cfg->user);
-	if (pw == NULL) {
-		fprintf(stderr, "sessiongw: %s: [server] user = %s: no such "
-		    "user\n", cfg->path, cfg->user);
+	if (socket_gid(cfg, &sgid) != 0)
 		return -1;
+	if (geteuid() != 0 || cfg->user[0] == '\0') {
+		if (listen_chown(cfg, (uid_t)-1, sgid, err, sizeof err) != 0)
+			goto fail;
+		return 0;
+	}
+	if ((pw = getpwnam(cfg->user)) == NULL) {
+		snprintf(err, sizeof err, "%s: [server] user = %s: no such "
+		    "user", cfg->path, cfg->user);
+		goto fail;
 	}
 	/*
 	 * What the daemon reopens later must stay reachable: the socket file
-	 * (removed at exit) and the audit log (reopened on SIGHUP). The key
-	 * files must be readable by this user for SIGHUP to reload them;
+	 * (removed at exit) and the audit log (reopened on SIGHUP). Both are
+	 * given away through their open descriptors, never by path: a path
+	 * could be a symlink to a root-owned file by now. The key files must
+	 * be readable by this user for SIGHUP to reload them;
 	 * setup-session-security checks that.
 	 */
-	if (listen_chown(cfg, pw->pw_uid, pw->pw_gid) != 0 ||
-	    (strcmp(cfg->audit_log, "-") != 0 &&
-	    chown(cfg->audit_log, pw->pw_uid, pw->pw_gid) != 0)) {
-		fprintf(stderr, "sessiongw: cannot give the socket and audit "
-		    "log to %s: %s\n", cfg->user, strerror(errno));
-		return -1;
-	}
+	if (listen_chown(cfg, pw->pw_uid, sgid != (gid_t)-1 ? sgid :
+	    pw->pw_gid, err, sizeof err) != 0 ||
+	    audit_chown(pw->pw_uid, pw->pw_gid, err, sizeof err) != 0)
+		goto fail;
 	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0) {
-		fprintf(stderr, "sessiongw: cannot drop privileges to %s: %s\n",
+		snprintf(err, sizeof err, "cannot drop privileges to %s: %s",
 		    cfg->user, strerror(errno));
-		return -1;
+		goto fail;
 	}
-	return 0;
+	rc = 0;
+fail:
+	if (rc != 0)
+		fprintf(stderr, "sessiongw: %s\n", err);
+	return rc;
 }
 
 static void
