@@ -1,0 +1,150 @@
+"""The shipped deployment files keep the daemon's data to the daemon
+(issue 6, item 9).
+
+- conf/sessiongw.service: the daemon's own group, UMask=0077, state and log
+  directories 0700; only the socket is given to the web server's group.
+- conf/nginx/sessiongw.conf: /session/metrics answers loopback clients only.
+- A TCP listen on a non-loopback address is a `warn` in check-config and
+  setup-session-security (FastCGI has no authentication).
+"""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, SESSIONGW_BIN, Gateway, need_binary
+
+UNIT = REPO / "conf" / "sessiongw.service"
+
+EXPOSED = ["0.0.0.0:9000", "192.0.2.1:9000", "[::]:9000", "gateway.example:9000"]
+LOOPBACK = ["127.0.0.1:9000", "127.0.0.5:9000", "[::1]:9000", "localhost:9000"]
+WARN = re.compile(r"^warn listen = (\S+) is not a loopback address: FastCGI has no "
+                  r"authentication", re.M)
+
+
+def unit_keys(text):
+    """[Service] etc. as {section: {key: [values]}} (keys may repeat)."""
+    out, sec = {}, None
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("["):
+            sec = out.setdefault(line.strip("[]"), {})
+            continue
+        k, _, v = line.partition("=")
+        sec.setdefault(k.strip(), []).append(v.strip())
+    return out
+
+
+# ---------------------------------------------------------------- the unit
+
+def test_unit_keeps_database_and_log_from_the_web_server_group():
+    svc = unit_keys(UNIT.read_text())["Service"]
+    assert svc["User"] == ["sessiongw"]
+    assert svc["Group"] == ["sessiongw"], "the daemon's files would get group %s" % svc["Group"]
+    assert "www-data" not in svc["Group"]
+    assert svc["UMask"] == ["0077"]
+    assert svc["StateDirectoryMode"] == ["0700"]
+    assert svc["LogsDirectoryMode"] == ["0700"]
+    assert svc["ConfigurationDirectoryMode"] == ["0700"]
+    # The socket's directory: reachable by name, not readable.
+    assert int(svc["RuntimeDirectoryMode"][0], 8) & 0o044 == 0
+    # Membership lets the daemon give its socket to www-data (socket_group).
+    assert "www-data" in " ".join(svc["SupplementaryGroups"]).split()
+    assert "socket_group = www-data" in UNIT.read_text()
+
+
+def test_unit_file_verifies():
+    """systemd-analyze verify, with ExecStart pointed at the built binary."""
+    need_binary()
+    sa = shutil.which("systemd-analyze")
+    if sa is None:
+        pytest.skip("systemd-analyze not installed (the key test above still runs)")
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / ("sgw-unit-%d" % os.getpid())
+    tmp.mkdir(exist_ok=True)
+    try:
+        text = UNIT.read_text().replace("/usr/local/bin/sessiongw",
+                                        os.path.abspath(SESSIONGW_BIN))
+        (tmp / "sessiongw.service").write_text(text)
+        r = subprocess.run([sa, "verify", "--man=no", str(tmp / "sessiongw.service")],
+                           capture_output=True, text=True, timeout=60)
+        # Lines about the unit file itself (unknown key, bad value) fail;
+        # complaints about the machine (no systemd running, no such user on
+        # a build box) do not concern the file.
+        bad = [l for l in r.stderr.splitlines()
+               if "sessiongw.service:" in l and ("Unknown" in l or "Failed to parse" in l
+                                                 or "Invalid" in l or "ignoring" in l)]
+        assert bad == [], r.stderr
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- the warn
+
+def config_only(listen):
+    """A gateway directory with a config and no daemon or nginx."""
+    g = Gateway({"server": {"listen": listen}})
+    g.tmp = Path(tempfile.mkdtemp(prefix="sgw-"))
+    g.port = 0
+    g.write_config()
+    return g
+
+
+@pytest.mark.parametrize("listen", EXPOSED + LOOPBACK + ["inherit"])
+def test_check_config_warns_on_non_loopback_tcp(listen):
+    need_binary()
+    g = config_only(listen)
+    try:
+        r = g.run("check-config")
+        warns = WARN.findall(r.stderr)
+        if listen in EXPOSED:
+            assert warns == [listen], r.stderr
+        else:
+            assert warns == [] and "warn" not in r.stderr, r.stderr
+        # stdout stays the config (a file one can install).
+        assert "warn" not in r.stdout
+        assert ("listen = %s" % listen) in r.stdout
+    finally:
+        shutil.rmtree(g.tmp, ignore_errors=True)
+
+
+@pytest.mark.parametrize("listen", ["0.0.0.0:9000", "192.0.2.1:9000", "127.0.0.1:9000"])
+def test_setup_warns_on_non_loopback_tcp(listen):
+    """Config only: nothing listens, nothing connects to 192.0.2.1."""
+    need_binary()
+    g = config_only(listen)
+    try:
+        r = g.setup()
+        warns = WARN.findall(r.stdout)
+        if listen == "127.0.0.1:9000":
+            assert warns == [] and ("ok   listen = %s" % listen) in r.stdout, r.stdout
+        else:
+            assert warns == [listen], r.stdout
+    finally:
+        shutil.rmtree(g.tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- metrics
+
+def test_metrics_only_from_loopback():
+    """127.0.0.2 is loopback on Linux but not allowed by the shipped snippet
+    (allow 127.0.0.1; allow ::1): a stand-in for a remote client."""
+    g = Gateway().start()
+    try:
+        near = g.get("/session/metrics")
+        assert near.status == 200
+        assert "sessiongw_" in near.text
+        far = g.get("/session/metrics", source="127.0.0.2")
+        assert far.status == 403
+        assert "sessiongw_" not in far.text
+        # Only metrics: the rest of /session/ answers everyone.
+        assert g.get("/session/healthz", source="127.0.0.2").status == 200
+        tok = g.login("alice")
+        assert g.get("/session/validate", source="127.0.0.2", cookie=tok).status == 200
+    finally:
+        g.close()
