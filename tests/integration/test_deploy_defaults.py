@@ -57,6 +57,12 @@ def test_unit_keeps_database_and_log_from_the_web_server_group():
     # Membership lets the daemon give its socket to www-data (socket_group).
     assert "www-data" in " ".join(svc["SupplementaryGroups"]).split()
     assert "socket_group = www-data" in UNIT.read_text()
+    # The socket is given away with fchownat(): @privileged (which holds
+    # @chown) is denied, so fchownat must be allowed again after that line,
+    # or systemd kills the daemon (SIGSYS) at start.
+    filters = svc["SystemCallFilter"]
+    deny = filters.index("~@privileged")
+    assert "fchownat" in filters[deny + 1:], filters
 
 
 def test_unit_file_verifies():
