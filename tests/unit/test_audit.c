@@ -396,9 +396,10 @@ UNIT_TEST(audit_cap_accounting_is_exact)
 		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(o,
 		    "event")), "origin_rejected") == 0) {
 			lines++;
-			d = cJSON_GetObjectItem(o, "detail");
-			suppressed += (long)cJSON_GetNumberValue(
-			    cJSON_GetObjectItem(d, "suppressed")) ;
+			d = cJSON_GetObjectItem(cJSON_GetObjectItem(o,
+			    "detail"), "suppressed");
+			if (cJSON_IsNumber(d))
+				suppressed += (long)cJSON_GetNumberValue(d);
 		} else
 			other++;
 		cJSON_Delete(o);
