@@ -150,25 +150,25 @@ page_login_user(struct request *r, int status, const char *rd,
 }
 
 void
+page_locked(struct request *r, int64_t retry_after)
+{
+	page_begin(r, 429, "Too many attempts", false);
+	buf_printf(&r->res.body, "<p>Too many failed sign-in attempts. "
+	    "Try again in %lld seconds.</p>\n", (long long)retry_after);
+	page_end(r);
+}
+
+void
 page_error(struct request *r, int status, const char *message)
 {
 	struct buf *b = &r->res.body;
 
 	page_begin(r, status, http_reason(status), false);
 	buf_puts(b, "<p class=\"msg\" role=\"alert\">");
-	buf_html_escape(b, message);
+	buf_html_escape(b, message != NULL ? message : http_reason(status));
 	buf_puts(b, "</p>\n<p><a href=\"");
 	buf_html_escape(b, r->w->srv->cfg.route_prefix);
 	buf_puts(b, "/login\">Back to the sign-in page</a></p>\n");
-	page_end(r);
-}
-
-void
-page_locked(struct request *r, int64_t retry_after)
-{
-	page_begin(r, 429, "Too many attempts", false);
-	buf_printf(&r->res.body, "<p>Too many failed sign-in attempts. "
-	    "Try again in %lld seconds.</p>\n", (long long)retry_after);
 	page_end(r);
 }
 
