@@ -76,6 +76,16 @@ int	rd_from_query(const char *query, char *out, size_t outsz);
 bool	rd_is_local(const char *rd);
 
 /*
+ * The host[:port] of this site's own origin, for origin_allowed(): host is
+ * HTTP_HOST; when it carries no port, ":SERVER_PORT" is added unless that
+ * is the scheme's default (80 http, 443 https) or not a port 1..65535.
+ * IPv6 literals ("[::1]", "[::1]:8443") are understood. Returns 0, or -1
+ * if host is empty or the result does not fit in outsz.
+ */
+int	origin_host(bool https, const char *host, const char *server_port,
+	    char *out, size_t outsz);
+
+/*
  * Origin check: origin matches "http(s)://host" of the request or one of
  * the allowed list exactly. Comparison is case-insensitive on scheme and
  * host as browsers serialize them lowercase.

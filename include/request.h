@@ -78,6 +78,7 @@ struct request {
 	/* Request body, read on demand by endpoints that take one. */
 	struct buf	 body;
 	bool		 body_read;
+	int		 body_rc;		/* request_read_body's answer */
 
 	/* Session (stage_session). */
 	enum session_state sess_state;

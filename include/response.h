@@ -34,7 +34,11 @@ const char *http_reason(int status);
 void	cookie_set_header(struct request *, const char *token);
 void	cookie_clear_header(struct request *);
 
-/* Body: read up to max bytes. 0 ok, or an HTTP status (400/413/500). */
+/*
+ * Body: read up to max bytes. 0 ok, or an HTTP status: 400 when the body
+ * is not exactly CONTENT_LENGTH bytes (cut off) or CONTENT_LENGTH is not a
+ * non-negative integer, 413 too large, 500. On failure r->body is empty.
+ */
 int	request_read_body(struct request *, size_t max);
 /* Fail with the status request_read_body() returned, and its message. */
 int	request_body_fail(struct request *, int status);

@@ -17,6 +17,7 @@
 #define STAGE_DONE	1
 
 int	stage_connection(struct request *);
+int	stage_origin(struct request *);
 int	stage_session(struct request *);
 int	stage_activity(struct request *);
 int	stage_route(struct request *);

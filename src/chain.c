@@ -3,7 +3,8 @@
  *
  * Each request runs through stages[] in order. A stage returns STAGE_NEXT,
  * STAGE_DONE or an HTTP status; only this runner turns a status into an
- * error response, so every error body has the same JSON shape. Stages
+ * error response, so every error body has the same JSON shape (or, for a
+ * browser form, the same short HTML page: wants_html()). Stages
  * marked after_response run once the response has been flushed to nginx.
  */
 #include <stdbool.h>
@@ -12,6 +13,7 @@
 #include <sodium.h>
 
 #include "endpoints.h"
+#include "pages.h"
 #include "response.h"
 #include "session.h"
 #include "server.h"
@@ -25,6 +27,7 @@ struct stage {
 
 static const struct stage stages[] = {
 	{ "connection",	stage_connection,	false },	/* facts, route */
+	{ "origin",	stage_origin,		false },	/* before any write */
 	{ "session",	stage_session,		false },	/* cookie -> session */
 	{ "activity",	stage_activity,		false },	/* last_seen, ip */
 	{ "route",	stage_route,		false },	/* the endpoint */
@@ -89,10 +92,15 @@ chain_run(struct request *r)
 	}
 	if (rc >= 400 || r->res.status == 0) {
 		int status = rc >= 400 ? rc : 500;
+		const char *msg = r->err_msg != NULL ? r->err_msg :
+		    http_reason(status);
 
-		response_error(r, status,
-		    r->err_code != NULL ? r->err_code : default_code(status),
-		    r->err_msg != NULL ? r->err_msg : http_reason(status));
+		/* a person at a browser form gets a page, never raw JSON */
+		if (wants_html(r))
+			page_error(r, status, msg);
+		else
+			response_error(r, status, r->err_code != NULL ?
+			    r->err_code : default_code(status), msg);
 	}
 	if (r->route == NULL || !(r->route->flags & RF_PUBLIC))
 		r->res.no_store = true;

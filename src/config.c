@@ -785,12 +785,59 @@ fail:
 	return 0;
 }
 
+/*
+ * Cookie name prefixes (RFC 6265bis): browsers drop a "__Secure-" cookie
+ * set without Secure, and a "__Host-" cookie unless it is also Secure, has
+ * no Domain and has Path=/. A config that browsers would silently refuse
+ * is an error here, naming the key that breaks the rule. cookie_secure =
+ * auto is refused too: over plain HTTP it would leave Secure out.
+ */
+static int
+check_cookie_prefix(struct parse *p)
+{
+	const struct config *c = p->cfg;
+	bool host = strncasecmp(c->cookie_name, "__Host-", 7) == 0;
+	const char *key, *need, *have;
+	int ck, line;
+
+	if (!host && strncasecmp(c->cookie_name, "__Secure-", 9) != 0)
+		return 0;
+	if (c->cookie_secure != SECURE_TRUE) {
+		ck = CK_COOKIE_SECURE;
+		key = "cookie_secure";
+		need = "true";
+		have = secure_names[c->cookie_secure];
+	} else if (host && c->cookie_domain[0] != '\0') {
+		ck = CK_COOKIE_DOMAIN;
+		key = "cookie_domain";
+		need = "(empty)";
+		have = c->cookie_domain;
+	} else if (host && strcmp(c->cookie_path, "/") != 0) {
+		ck = CK_COOKIE_PATH;
+		key = "cookie_path";
+		need = "/";
+		have = c->cookie_path;
+	} else {
+		return 0;
+	}
+	line = p->key_line[ck] != 0 ? p->key_line[ck] :
+	    p->key_line[CK_COOKIE_NAME];
+	parse_fail(p, line, "[session] cookie_name = %s: needs [session] "
+	    "%s = %s (browsers drop a %s cookie otherwise), %s is %s",
+	    c->cookie_name, key, need, host ? "__Host-" : "__Secure-", key,
+	    have);
+	return -1;
+}
+
 /* Rules between keys, checked once the whole file is read. */
 static int
 cross_check(struct parse *p)
 {
 	const struct config *c = p->cfg;
 	int line;
+
+	if (check_cookie_prefix(p) != 0)
+		return -1;
 
 	if (c->cookie_samesite == SAMESITE_NONE
 	    && c->cookie_secure != SECURE_TRUE) {

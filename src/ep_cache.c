@@ -53,6 +53,13 @@ do_get(struct request *r, const struct cache_ctx *c)
 	r->res.content_type = NULL;
 	if (response_header(r, "Content-Type", e.content_type) != 0)
 		(void)response_header(r, "Content-Type", DEFAULT_CTYPE);
+	/*
+	 * A value is whatever a client PUT, text/html included: it must never
+	 * run as a page of this site (stored XSS on the site's origin).
+	 */
+	(void)response_header(r, "X-Content-Type-Options", "nosniff");
+	(void)response_header(r, "Content-Security-Policy",
+	    "sandbox; default-src 'none'");
 	buf_append(&r->res.body, e.value, e.len);
 	free(e.value);
 	if (buf_failed(&r->res.body)) {

@@ -42,10 +42,26 @@ static const char stylesheet[] =
 	"form.inline{display:inline}\n"
 	".current{font-weight:bold}\n";
 
+/*
+ * The one rule for "answer this request with a page" (SPEC "Browser
+ * sign-in"): a form body, as a browser's <form> posts it, that carries an
+ * rd field or came with Accept: text/html. A JSON body, a request without
+ * a body, or a script posting a bare form keep the JSON answers. The body
+ * is read here when no endpoint has read it yet (a request refused before
+ * its endpoint ran); a body that cannot be read has no rd.
+ */
 bool
-wants_html(const struct request *r)
+wants_html(struct request *r)
 {
-	return strstr(r->accept, "text/html") != NULL;
+	char rd[sizeof ((struct login_form *)0)->rd];
+
+	if (body_kind_of(r->content_type) != BODY_FORM)
+		return false;
+	if (strstr(r->accept, "text/html") != NULL)
+		return true;
+	if (request_read_body(r, LOGIN_BODY_MAX) != 0)
+		return false;
+	return form_get(r->body.data, r->body.len, "rd", rd, sizeof rd) == 1;
 }
 
 /* wide: the account page's table; the others are a narrow card */
@@ -139,6 +155,20 @@ page_locked(struct request *r, int64_t retry_after)
 	page_begin(r, 429, "Too many attempts", false);
 	buf_printf(&r->res.body, "<p>Too many failed sign-in attempts. "
 	    "Try again in %lld seconds.</p>\n", (long long)retry_after);
+	page_end(r);
+}
+
+void
+page_error(struct request *r, int status, const char *message)
+{
+	struct buf *b = &r->res.body;
+
+	page_begin(r, status, http_reason(status), false);
+	buf_puts(b, "<p class=\"msg\" role=\"alert\">");
+	buf_html_escape(b, message != NULL ? message : http_reason(status));
+	buf_puts(b, "</p>\n<p><a href=\"");
+	buf_html_escape(b, r->w->srv->cfg.route_prefix);
+	buf_puts(b, "/login\">Back to the sign-in page</a></p>\n");
 	page_end(r);
 }
 

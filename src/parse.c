@@ -505,6 +505,35 @@ rd_is_local(const char *rd)
 }
 
 /*
+ * Debian's stock fastcgi_params sends HTTP_HOST as nginx's $host, which
+ * drops the port; the browser's Origin keeps it. So a host without a port
+ * gets SERVER_PORT (the port nginx accepted on), unless that is the
+ * scheme's default, which browsers leave out of Origin too. An IPv6
+ * literal ("[::1]") has colons of its own: only a ':' after the ']' is
+ * a port.
+ */
+int
+origin_host(bool https, const char *host, const char *server_port,
+    char *out, size_t outsz)
+{
+	const char *after = host;
+	long port;
+	int n;
+
+	if (host == NULL || host[0] == '\0' || outsz == 0)
+		return -1;
+	if (host[0] == '[' && (after = strchr(host, ']')) == NULL)
+		after = host;	/* malformed: used as sent, matches nothing */
+	if (strchr(after, ':') != NULL || server_port == NULL ||
+	    parse_long(server_port, 1, 65535, &port) != 0 ||
+	    port == (https ? 443 : 80))
+		n = snprintf(out, outsz, "%s", host);
+	else
+		n = snprintf(out, outsz, "%s:%ld", host, port);
+	return n < 0 || (size_t)n >= outsz ? -1 : 0;
+}
+
+/*
  * No Origin at all is the caller's case (it is allowed); here a NULL or
  * empty origin matches nothing, and "null" only if it is listed.
  */

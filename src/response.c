@@ -254,6 +254,13 @@ cookie_clear_header(struct request *r)
 	buf_free(&b);
 }
 
+/*
+ * libfcgi's FCGX_GetStr() returns fewer bytes when the stream ends early
+ * (a cut-off upload, a client that lied about its length), so the body is
+ * only whole when its length is CONTENT_LENGTH exactly; anything else is
+ * refused before an endpoint acts on it. A failed read leaves the body
+ * empty, and a second call returns the first call's answer.
+ */
 int
 request_read_body(struct request *r, size_t max)
 {
@@ -261,15 +268,19 @@ request_read_body(struct request *r, size_t max)
 	int n, rc = 0;
 
 	if (r->body_read)
-		return 0;
+		return r->body_rc;
 	r->body_read = true;
-	if (r->content_length == -2)
-		return 400;
-	if (r->content_length > 0 && (size_t)r->content_length > max)
-		return 413;
-	if (r->fcgx == NULL)
-		return 0;	/* unit tests fill r->body directly */
-	while ((n = FCGX_GetStr(chunk, sizeof chunk, r->fcgx->in)) > 0) {
+	if (r->content_length == -2) {
+		rc = 400;
+		goto out;
+	}
+	if (r->content_length > 0 && (size_t)r->content_length > max) {
+		rc = 413;
+		goto out;
+	}
+	/* unit tests (no fcgx) fill r->body directly */
+	while (r->fcgx != NULL &&
+	    (n = FCGX_GetStr(chunk, sizeof chunk, r->fcgx->in)) > 0) {
 		if (r->body.len + (size_t)n > max) {
 			rc = 413;
 			break;
@@ -279,6 +290,15 @@ request_read_body(struct request *r, size_t max)
 	sodium_memzero(chunk, sizeof chunk);	/* may hold a password */
 	if (rc == 0 && buf_failed(&r->body))
 		rc = 500;
+	else if (rc == 0 && r->content_length >= 0 &&
+	    r->body.len != (size_t)r->content_length)
+		rc = 400;
+out:
+	if (rc != 0) {
+		sodium_memzero(r->body.data, r->body.len);
+		buf_reset(&r->body);
+	}
+	r->body_rc = rc;
 	return rc;
 }
 
@@ -287,7 +307,8 @@ request_body_fail(struct request *r, int status)
 {
 	switch (status) {
 	case 400:
-		return request_fail(r, 400, "bad_request", "bad Content-Length");
+		return request_fail(r, 400, "bad_request",
+		    "body does not match Content-Length");
 	case 413:
 		return request_fail(r, 413, "too_large", "body too large");
 	default:

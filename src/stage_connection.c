@@ -4,7 +4,8 @@
  * Copies the FastCGI params the later stages need into the request struct
  * (pointers into the request's own params), works out the path below
  * route_prefix and resolves the route, so a wrong path or method is
- * answered before any session work.
+ * answered before any session work (the Origin check comes next, in
+ * stage_origin.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -74,8 +75,9 @@ stage_connection(struct request *r)
 	r->accept = param_or_empty(r, "HTTP_ACCEPT");
 	r->https = strcasecmp(param_or_empty(r, "HTTPS"), "on") == 0;
 	/*
-	 * A bad Content-Length is refused when a body is read
-	 * (request_read_body), so that validate still answers 200/401.
+	 * A bad Content-Length, or a body that is not that long, is refused
+	 * when a body is read (request_read_body), before the endpoint acts
+	 * on it, so that validate (which reads none) still answers 200/401.
 	 */
 	if (cl != NULL && cl[0] != '\0')
 		r->content_length = parse_long(cl, 0, 1L << 40, &len) == 0 ?

@@ -325,3 +325,173 @@ UNIT_TEST(chain_cache_scoped_by_session)
 	request_end(&r);
 	fx_close(&fx);
 }
+
+/* A body that is not exactly CONTENT_LENGTH bytes is 400, before login. */
+UNIT_TEST(chain_body_must_match_content_length)
+{
+	static const struct {
+		const char *cl;
+		int status;
+	} t[] = {
+		{ "CONTENT_LENGTH=999", 400 },	/* cut off */
+		{ "CONTENT_LENGTH=10", 400 },	/* longer than announced */
+		{ "CONTENT_LENGTH=-1", 400 },
+		{ "CONTENT_LENGTH=abc", 400 },
+		{ "CONTENT_LENGTH=+47", 400 },
+		{ "CONTENT_LENGTH=47", 200 },	/* strlen(body) */
+		{ "CONTENT_LENGTH=", 200 },	/* unknown: what arrived */
+	};
+	const char *body =
+	    "{\"username\":\"alice\",\"password\":\"correct horse\"}";
+	struct fx fx;
+	struct request r;
+	char cl[32], h[256];
+	char *params[] = { "REQUEST_METHOD=POST",
+	    "DOCUMENT_URI=/session/login", "CONTENT_TYPE=application/json",
+	    "REMOTE_ADDR=127.0.0.1", cl, NULL };
+
+	CHECK_INT((long long)strlen(body), 47);
+	if (fx_open(&fx) != 0) {
+		CHECK(!"fixture");
+		return;
+	}
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		snprintf(cl, sizeof cl, "%s", t[i].cl);
+		run(&fx, &r, params, body);
+		CHECK_INT(r.res.status, t[i].status);
+		CHECK((header(&r, "Set-Cookie", h, sizeof h) != NULL) ==
+		    (t[i].status == 200));
+		if (t[i].status == 400)
+			CHECK(strstr(r.res.body.data, "Content-Length") != NULL);
+		request_end(&r);
+	}
+	fx_close(&fx);
+}
+
+/*
+ * A browser form refused before (or by) its endpoint gets a short HTML
+ * page with the pages' security headers; API clients keep JSON.
+ */
+UNIT_TEST(chain_refused_form_gets_page)
+{
+	static const struct {
+		const char *uri;
+		const char *ctype;
+		const char *accept;
+		const char *body;
+		int status;
+		bool html;
+	} t[] = {
+		/* bad Origin: rd in the form, or Accept: text/html */
+		{ "/session/login", "application/x-www-form-urlencoded", "",
+		    "username=alice&password=x&rd=%2Fapp", 403, true },
+		{ "/session/login", "application/x-www-form-urlencoded",
+		    "text/html,*/*", "username=alice&password=x", 403, true },
+		{ "/session/logout", "application/x-www-form-urlencoded",
+		    "text/html", "", 403, true },
+		/* a script: bare form, JSON body, no body */
+		{ "/session/login", "application/x-www-form-urlencoded", "",
+		    "username=alice&password=x", 403, false },
+		{ "/session/login", "application/json", "text/html",
+		    "{\"username\":\"alice\",\"password\":\"x\",\"rd\":\"/\"}",
+		    403, false },
+		{ "/session/logout", "", "text/html", "", 403, false },
+	};
+	static const struct {
+		const char *uri;
+		const char *method;
+		int status;
+	} other[] = {
+		{ "/session/nope", "REQUEST_METHOD=POST", 404 },
+		{ "/session/account", "REQUEST_METHOD=POST", 405 },
+	};
+	struct fx fx;
+	struct request r;
+	char uri[64], ct[80], acc[64], method[32], h[256];
+	char *params[] = { method, uri, ct, acc, "HTTP_HOST=app.example",
+	    "HTTP_ORIGIN=https://evil.example", "REMOTE_ADDR=127.0.0.1", NULL };
+	char *noorigin[] = { method, uri, ct, acc, NULL };
+
+	if (fx_open(&fx) != 0) {
+		CHECK(!"fixture");
+		return;
+	}
+	snprintf(method, sizeof method, "REQUEST_METHOD=POST");
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		snprintf(uri, sizeof uri, "DOCUMENT_URI=%s", t[i].uri);
+		snprintf(ct, sizeof ct, "CONTENT_TYPE=%s", t[i].ctype);
+		snprintf(acc, sizeof acc, "HTTP_ACCEPT=%s", t[i].accept);
+		run(&fx, &r, params, t[i].body);
+		CHECK_INT(r.res.status, t[i].status);
+		CHECK(r.res.html == t[i].html);
+		CHECK_STR(r.res.content_type, t[i].html ?
+		    "text/html; charset=utf-8" : "application/json");
+		if (t[i].html)
+			CHECK(strstr(r.res.body.data, "<!DOCTYPE html>") != NULL
+			    && strstr(r.res.body.data, "Forbidden") != NULL);
+		else
+			CHECK(strstr(r.res.body.data, "\"bad_origin\"") != NULL);
+		request_end(&r);
+	}
+	snprintf(ct, sizeof ct, "CONTENT_TYPE=application/x-www-form-urlencoded");
+	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+		snprintf(method, sizeof method, "%s", other[i].method);
+		snprintf(uri, sizeof uri, "DOCUMENT_URI=%s", other[i].uri);
+		snprintf(acc, sizeof acc, "HTTP_ACCEPT=text/html");
+		run(&fx, &r, noorigin, "a=b");
+		CHECK_INT(r.res.status, other[i].status);
+		CHECK(r.res.html);
+		request_end(&r);
+		snprintf(acc, sizeof acc, "HTTP_ACCEPT=*/*");
+		run(&fx, &r, noorigin, "a=b");
+		CHECK_INT(r.res.status, other[i].status);
+		CHECK(!r.res.html);
+		CHECK_STR(r.res.content_type, "application/json");
+		request_end(&r);
+	}
+	/* 405 keeps its Allow header on the page */
+	snprintf(acc, sizeof acc, "HTTP_ACCEPT=text/html");
+	run(&fx, &r, noorigin, "a=b");
+	CHECK(header(&r, "Allow", h, sizeof h) != NULL);
+	request_end(&r);
+	fx_close(&fx);
+}
+
+/* The Origin check runs before the activity stage: nothing is recorded. */
+UNIT_TEST(chain_bad_origin_records_nothing)
+{
+	struct fx fx;
+	struct request r;
+	struct session before, after;
+	char cookie[256], chdr[300];
+	char *bad[] = { "REQUEST_METHOD=POST", "DOCUMENT_URI=/session/logout",
+	    "HTTP_HOST=app.example", "HTTP_ORIGIN=https://evil.example",
+	    "REMOTE_ADDR=10.9.9.9", "HTTP_USER_AGENT=other", chdr, NULL };
+	char *who[] = { "REQUEST_METHOD=GET", "DOCUMENT_URI=/session",
+	    "REMOTE_ADDR=127.0.0.1", chdr, NULL };
+
+	if (fx_open(&fx) != 0) {
+		CHECK(!"fixture");
+		return;
+	}
+	fx.srv->cfg.ip_change = IP_CHANGE_LOGOUT;
+	CHECK_INT(login(&fx, "alice", cookie, sizeof cookie), 200);
+	snprintf(chdr, sizeof chdr, "HTTP_COOKIE=%s", cookie);
+	run(&fx, &r, who, NULL);
+	CHECK_INT(r.res.status, 200);
+	before = r.sess;
+	request_end(&r);
+	run(&fx, &r, bad, NULL);
+	CHECK_INT(r.res.status, 403);
+	CHECK(!r.sess_touched);
+	CHECK_INT(r.sess_state, SESS_NONE);	/* never looked up */
+	request_end(&r);
+	run(&fx, &r, who, NULL);
+	CHECK_INT(r.res.status, 200);
+	after = r.sess;
+	request_end(&r);
+	/* with the Origin check after activity, 10.9.9.9 ended it: 401 */
+	CHECK_STR(after.ip, "127.0.0.1");
+	CHECK_STR(after.handle, before.handle);
+	fx_close(&fx);
+}

@@ -87,7 +87,7 @@ static const char every_key[] =
     "route_prefix = /auth/s\n"
     "user = www-data\n"
     "[session]\n"
-    "cookie_name = __Host-sid\n"
+    "cookie_name = __Secure-sid\n"
     "cookie_age = 60\n"
     "absolute_age = 3600\n"
     "save_every_request = No\n"
@@ -135,7 +135,7 @@ UNIT_TEST(config_every_key)
 	CHECK_STR(c.fallback_files[2], "/tmp/k4");
 	CHECK_STR(c.route_prefix, "/auth/s");
 	CHECK_STR(c.user, "www-data");
-	CHECK_STR(c.cookie_name, "__Host-sid");
+	CHECK_STR(c.cookie_name, "__Secure-sid");
 	CHECK_INT(c.cookie_age, 60);
 	CHECK_INT(c.absolute_age, 3600);
 	CHECK(!c.save_every_request);
@@ -473,5 +473,66 @@ UNIT_TEST(config_default_path)
 	if (saved != NULL) {
 		setenv("SESSIONGW_CONFIG", saved, 1);
 		free(saved);
+	}
+}
+
+/*
+ * Cookie name prefixes: a __Host- or __Secure- name with settings that
+ * browsers would refuse the cookie under is a config error naming the
+ * key that breaks the rule (its line, or cookie_name's when defaulted).
+ */
+UNIT_TEST(config_cookie_prefix)
+{
+	static const struct {
+		const char *text;
+		int line;	/* 0 = valid */
+		const char *frag;
+	} rows[] = {
+		{ "[session]\ncookie_name = __Host-sg\ncookie_secure = true\n",
+		    0, NULL },
+		{ "[session]\ncookie_name = __Host-sg\ncookie_secure = true\n"
+		    "cookie_path = /\ncookie_domain =\n", 0, NULL },
+		{ "[session]\ncookie_name = __Secure-sg\ncookie_secure = true\n"
+		    "cookie_path = /app\ncookie_domain = example.com\n", 0, NULL },
+		{ "[session]\ncookie_name = Host-sg\ncookie_secure = false\n",
+		    0, NULL },
+		{ "[session]\ncookie_name = __Host-sg\n", 2,
+		    "[session] cookie_name = __Host-sg: needs [session] "
+		    "cookie_secure = true (browsers drop a __Host- cookie "
+		    "otherwise), cookie_secure is auto" },
+		{ "[session]\ncookie_name = __Host-sg\n\ncookie_secure = false\n",
+		    4, "cookie_secure is false" },
+		{ "[session]\ncookie_secure = true\ncookie_name = __Host-sg\n"
+		    "cookie_domain = example.com\n", 4,
+		    "[session] cookie_name = __Host-sg: needs [session] "
+		    "cookie_domain = (empty) (browsers drop a __Host- cookie "
+		    "otherwise), cookie_domain is example.com" },
+		{ "[session]\ncookie_secure = true\ncookie_name = __Host-sg\n"
+		    "cookie_path = /app\n", 4,
+		    "cookie_path = / (browsers drop a __Host- cookie otherwise), "
+		    "cookie_path is /app" },
+		{ "[session]\ncookie_name = __host-sg\ncookie_secure = true\n"
+		    "cookie_path = /app\n", 4, "cookie_path is /app" },
+		{ "[session]\ncookie_name = __Secure-sg\ncookie_secure = auto\n",
+		    3, "needs [session] cookie_secure = true (browsers drop a "
+		    "__Secure- cookie otherwise), cookie_secure is auto" },
+		{ "[session]\ncookie_name = __Secure-sg\n", 2,
+		    "cookie_secure is auto" },
+	};
+	struct config c;
+	char err[512], want[32];
+
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		err[0] = '\0';
+		if (rows[i].line == 0) {
+			CHECK_INT(load(&c, rows[i].text, err, sizeof err), 0);
+			CHECK_STR(err, "");
+			continue;
+		}
+		CHECK_INT(load(&c, rows[i].text, err, sizeof err), -1);
+		snprintf(want, sizeof want, "t.conf:%d: ", rows[i].line);
+		if (strncmp(err, want, strlen(want)) != 0 ||
+		    strstr(err, rows[i].frag) == NULL)
+			CHECK_STR(err, rows[i].frag);
 	}
 }

@@ -606,3 +606,56 @@ UNIT_TEST(origin_allowed_table)
 	CHECK(origin_allowed("null", true, "h", with_null, 1));
 	CHECK(!origin_allowed("null", true, "h", NULL, 0));
 }
+
+/*
+ * The site's own host[:port] for the Origin check: HTTP_HOST as sent when
+ * it has a port; else SERVER_PORT unless it is the scheme's default
+ * (Debian's stock fastcgi_params sends $host, which drops the port).
+ */
+UNIT_TEST(origin_host_table)
+{
+	static const struct {
+		bool https;
+		const char *host;
+		const char *port;
+		int rc;
+		const char *out;
+	} t[] = {
+		{ false, "127.0.0.1", "8080", 0, "127.0.0.1:8080" },
+		{ false, "127.0.0.1:8080", "8080", 0, "127.0.0.1:8080" },
+		{ false, "127.0.0.1:8080", "80", 0, "127.0.0.1:8080" },
+		{ false, "example.com", "80", 0, "example.com" },
+		{ true, "example.com", "443", 0, "example.com" },
+		{ true, "example.com", "80", 0, "example.com:80" },
+		{ false, "example.com", "443", 0, "example.com:443" },
+		{ true, "example.com", "8443", 0, "example.com:8443" },
+		{ false, "example.com", NULL, 0, "example.com" },
+		{ false, "example.com", "", 0, "example.com" },
+		{ false, "example.com", "0", 0, "example.com" },
+		{ false, "example.com", "65536", 0, "example.com" },
+		{ false, "example.com", "80x", 0, "example.com" },
+		{ false, "example.com", "-80", 0, "example.com" },
+		{ false, "example.com", "+8080", 0, "example.com" },
+		{ false, "example.com", "65535", 0, "example.com:65535" },
+		{ false, "[::1]", "8080", 0, "[::1]:8080" },
+		{ false, "[::1]:9000", "8080", 0, "[::1]:9000" },
+		{ true, "[::1]", "443", 0, "[::1]" },
+		{ true, "[2001:db8::1]", "8443", 0, "[2001:db8::1]:8443" },
+		{ false, "[::1", "8080", 0, "[::1" },
+		{ false, "", "8080", -1, "" },
+		{ false, NULL, "8080", -1, "" },
+	};
+	char out[64];
+
+	for (size_t i = 0; i < NELEM(t); i++) {
+		out[0] = '\0';
+		CHECK_INT(origin_host(t[i].https, t[i].host, t[i].port, out,
+		    sizeof out), t[i].rc);
+		if (t[i].rc == 0)
+			CHECK_STR(out, t[i].out);
+	}
+	/* too long for out: -1, never a truncated host that could match */
+	CHECK_INT(origin_host(false, "abcdefgh", "8080", out, 9), -1);
+	CHECK_INT(origin_host(false, "abcdefgh", "80", out, 9), 0);
+	CHECK_STR(out, "abcdefgh");
+}
