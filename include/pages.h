@@ -17,6 +17,8 @@ void	page_login(struct request *, int status, const char *rd,
 /* The same, with the username field filled in again (after a failure). */
 void	page_login_user(struct request *, int status, const char *rd,
 	    const char *message, const char *username);
+/* A short error page (503 store busy/full...) for a browser's request. */
+void	page_error(struct request *, int status, const char *message);
 /* 429 page telling to come back later. */
 void	page_locked(struct request *, int64_t retry_after);
 /* True if the client asked for HTML (Accept: text/html). */

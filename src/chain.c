@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "endpoints.h"
+#include "pages.h"
 #include "response.h"
 #include "session.h"
 #include "server.h"
@@ -90,9 +91,16 @@ chain_run(struct request *r)
 	if (rc >= 400 || r->res.status == 0) {
 		int status = rc >= 400 ? rc : 500;
 
-		response_error(r, status,
-		    r->err_code != NULL ? r->err_code : default_code(status),
-		    r->err_msg != NULL ? r->err_msg : http_reason(status));
+		/* a bare 500 after a store fault: the status chosen for it */
+		if (status == 500 && r->err_status > 500)
+			status = r->err_status;
+		if (r->err_html && status == r->err_status)
+			page_error(r, status, r->err_msg);
+		else
+			response_error(r, status, r->err_code != NULL ?
+			    r->err_code : default_code(status),
+			    r->err_msg != NULL ? r->err_msg :
+			    http_reason(status));
 	}
 	if (r->route == NULL || !(r->route->flags & RF_PUBLIC))
 		r->res.no_store = true;

@@ -142,6 +142,17 @@ page_locked(struct request *r, int64_t retry_after)
 	page_end(r);
 }
 
+void
+page_error(struct request *r, int status, const char *message)
+{
+	page_begin(r, status, http_reason(status), false);
+	buf_puts(&r->res.body, "<p>");
+	buf_html_escape(&r->res.body, message != NULL ? message : "");
+	buf_puts(&r->res.body, "</p>\n<p>Please go back and try again in a "
+	    "moment.</p>\n");
+	page_end(r);
+}
+
 int
 ep_login_page(struct request *r)
 {

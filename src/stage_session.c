@@ -84,14 +84,24 @@ audit_session(struct request *r, enum audit_event ev, const struct session *s,
 	audit_write(&a);
 }
 
-/* Drop a session that can never validate again; its row is useless. */
+/*
+ * Drop a session that can never validate again; its row is useless. This
+ * is bookkeeping: it waits the short bound, and a busy or full store
+ * leaves the row to cleanup (the answer is 401 either way).
+ */
 static int
 drop(struct request *r, struct session *s, int vresult)
 {
+	struct store *st = r->w->store;
+	int rc = TRY_INVALID;
+
 	r->vresult = vresult;
-	if (store_session_delete(r->w->store, s->hash) == STORE_ERROR)
-		return TRY_FAULT;
-	return TRY_INVALID;
+	store_set_wait(st, STORE_WAIT_BOOKKEEPING_MS);
+	if (store_session_delete(st, s->hash) == STORE_ERROR &&
+	    !store_health_skippable(&r->w->srv->store_health, st, r->now))
+		rc = TRY_FAULT;
+	store_set_wait(st, STORE_WAIT_WRITE_MS);
+	return rc;
 }
 
 static int

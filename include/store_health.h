@@ -1,0 +1,72 @@
+/*
+ * store_health.h - the daemon's view of its store: faults by kind, since
+ * when writes have been failing, activity writes skipped, and the audit
+ * line that reports a run of faults (at most one per interval).
+ *
+ * "Degrade, don't fail" (SPEC, session rules): a busy or full store costs
+ * bookkeeping writes (skipped and retried on a later request) and the
+ * requests that must write (503 + Retry-After), never the reads. This
+ * header holds the waits that bound both and the shared record of faults
+ * that healthz and metrics read. Shared by every worker thread: atomics
+ * only, no request data.
+ */
+#ifndef SESSIONGW_STORE_HEALTH_H
+#define SESSIONGW_STORE_HEALTH_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/*
+ * A write the request needs (login, logout, revoke, cache PUT/DELETE)
+ * waits at most this long for another writer's lock, then is answered
+ * 503: long enough for any write of the daemon's own (each is one short
+ * transaction), short enough that a long outside lock cannot park the
+ * workers.
+ */
+#define STORE_WAIT_WRITE_MS		1000
+/*
+ * A bookkeeping write (activity, dropping a dead session, cleanup, the
+ * healthz probe) waits at most this long and is skipped: validate answers
+ * within about this bound whatever holds the lock.
+ */
+#define STORE_WAIT_BOOKKEEPING_MS	100
+/* Faults seen within this many seconds count as "writes failing". */
+#define STORE_FAILING_WINDOW		10
+/* At most one store_unavailable audit line per this many seconds. */
+#define STORE_AUDIT_INTERVAL		10
+
+struct store_health {
+	atomic_ullong	faults[STORE_FAULT__MAX];	/* by kind */
+	atomic_ullong	activity_skipped;	/* activity writes skipped */
+	atomic_llong	failing_since;	/* first fault of the current run */
+	atomic_llong	last_fault;	/* Unix seconds; 0 = never */
+	atomic_llong	audited_at;	/* last store_unavailable line */
+	atomic_ullong	unaudited;	/* faults not yet in an audit line */
+};
+
+/*
+ * Record one fault of kind at now: counted, the run of faults extended,
+ * and a store_unavailable audit line written when the last one is at
+ * least STORE_AUDIT_INTERVAL old (detail: kind, count since the last
+ * line, since). Returns true when it wrote that line, so the caller may
+ * log the fault's message once per interval too.
+ */
+bool	store_health_fault(struct store_health *, enum store_fault,
+	    int64_t now);
+/*
+ * A bookkeeping write failed: true when it may be skipped (busy or full:
+ * the next request retries it; the fault is recorded), false for any
+ * other fault (left for request_db_fail(), which records it).
+ */
+bool	store_health_skippable(struct store_health *, const struct store *,
+	    int64_t now);
+/*
+ * Unix seconds of the first fault of the current run, or 0 when no fault
+ * has been seen for STORE_FAILING_WINDOW seconds.
+ */
+int64_t	store_health_failing_since(struct store_health *, int64_t now);
+
+#endif
