@@ -33,6 +33,13 @@
  * within about this bound whatever holds the lock.
  */
 #define STORE_WAIT_BOOKKEEPING_MS	100
+/*
+ * After a bookkeeping write met a busy or full store, the others are
+ * skipped without trying until this many seconds have passed: one request
+ * a second pays the short wait, not every request (validate throughput
+ * during a long lock stays that of an unlocked store).
+ */
+#define STORE_BOOKKEEPING_BACKOFF	1
 /* Faults seen within this many seconds count as "writes failing". */
 #define STORE_FAILING_WINDOW		10
 /* At most one store_unavailable audit line per this many seconds. */
@@ -45,6 +52,8 @@ struct store_health {
 	atomic_llong	last_fault;	/* Unix seconds; 0 = never */
 	atomic_llong	audited_at;	/* last store_unavailable line */
 	atomic_ullong	unaudited;	/* faults not yet in an audit line */
+	atomic_llong	backoff_until;	/* no bookkeeping write before */
+	atomic_int	last_kind;	/* enum store_fault of last_fault */
 };
 
 /*
@@ -56,16 +65,25 @@ struct store_health {
  */
 bool	store_health_fault(struct store_health *, enum store_fault,
 	    int64_t now);
+/* May a bookkeeping write be tried at now (not backing off)? */
+bool	store_health_bookkeeping_ok(struct store_health *, int64_t now);
 /*
  * A bookkeeping write failed: true when it may be skipped (busy or full:
- * the next request retries it; the fault is recorded), false for any
+ * the fault is recorded and bookkeeping backs off for
+ * STORE_BOOKKEEPING_BACKOFF; a later request retries), false for any
  * other fault (left for request_db_fail(), which records it).
  */
 bool	store_health_skippable(struct store_health *, const struct store *,
 	    int64_t now);
 /*
- * Unix seconds of the first fault of the current run, or 0 when no fault
- * has been seen for STORE_FAILING_WINDOW seconds.
+ * A write just succeeded (the healthz probe): the run of faults ends,
+ * unless the last fault was a full disk within STORE_FAILING_WINDOW (a
+ * one-page probe may still fit where a login or cache PUT does not).
+ */
+void	store_health_write_ok(struct store_health *, int64_t now);
+/*
+ * Unix seconds of the first fault of the current run, or 0 when the run
+ * ended or no fault has been seen for STORE_FAILING_WINDOW seconds.
  */
 int64_t	store_health_failing_since(struct store_health *, int64_t now);
 

@@ -8,9 +8,10 @@
  *
  * It proves both with real operations: a read of the schema and a small
  * write transaction that waits only the bookkeeping bound, so a probe
- * never hangs on a lock. Writes count as failing when the probe fails or
- * any request met a store fault within STORE_FAILING_WINDOW seconds (a
- * nearly full disk may still take the probe's one page but not a login).
+ * never hangs on a lock. Writes count as failing from the first fault
+ * any request met until the probe succeeds again; after a full disk, until
+ * no fault has been seen for STORE_FAILING_WINDOW seconds (a nearly full
+ * disk may still take the probe's one page but not a login).
  */
 #include <time.h>
 
@@ -49,6 +50,8 @@ ep_healthz(struct request *r)
 	store_set_wait(st, STORE_WAIT_WRITE_MS);
 	if (rc != STORE_OK)
 		(void)store_health_fault(h, store_fault(st), r->now);
+	else
+		store_health_write_ok(h, r->now);
 	r->res.status = 200;
 	since = store_health_failing_since(h, r->now);
 	if (since == 0) {

@@ -45,7 +45,8 @@ ip_changed(struct request *r)
 	audit_write(&a);
 	if (cfg->ip_change != IP_CHANGE_LOGOUT)
 		return STAGE_NEXT;
-	if (store_session_delete(r->w->store, r->sess.hash) == STORE_ERROR &&
+	if (store_health_bookkeeping_ok(&r->w->srv->store_health, r->now) &&
+	    store_session_delete(r->w->store, r->sess.hash) == STORE_ERROR &&
 	    !store_health_skippable(&r->w->srv->store_health, r->w->store,
 	    r->now))
 		return request_db_fail(r);
@@ -56,7 +57,8 @@ ip_changed(struct request *r)
 }
 
 /*
- * Write the activity. A busy or full store skips the write (counted): the
+ * Write the activity. A busy or full store skips the write (counted), as
+ * does a backoff after one (store_health.h): the
  * request is judged on the row as read, and as last_seen did not move the
  * next request writes it. The in-memory copy goes back to what was read,
  * so no cookie Max-Age slides past the expiry the row really holds.
@@ -64,15 +66,17 @@ ip_changed(struct request *r)
 static int
 touch(struct request *r, const struct session *read)
 {
-	struct server *srv = r->w->srv;
+	struct store_health *h = &r->w->srv->store_health;
 
-	if (store_session_touch(r->w->store, &r->sess) != STORE_ERROR) {
-		r->sess_touched = true;
-		return STAGE_NEXT;
+	if (store_health_bookkeeping_ok(h, r->now)) {
+		if (store_session_touch(r->w->store, &r->sess) != STORE_ERROR) {
+			r->sess_touched = true;
+			return STAGE_NEXT;
+		}
+		if (!store_health_skippable(h, r->w->store, r->now))
+			return request_db_fail(r);
 	}
-	if (!store_health_skippable(&srv->store_health, r->w->store, r->now))
-		return request_db_fail(r);
-	atomic_fetch_add(&srv->store_health.activity_skipped, 1);
+	atomic_fetch_add(&h->activity_skipped, 1);
 	r->sess = *read;
 	r->sess_slid = false;
 	return STAGE_NEXT;

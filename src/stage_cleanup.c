@@ -69,6 +69,8 @@ stage_cleanup(struct request *r)
 
 	if (r->now - last < srv->cfg.cleanup_interval)
 		return STAGE_NEXT;
+	if (!store_health_bookkeeping_ok(&srv->store_health, r->now))
+		return STAGE_NEXT;	/* busy or full: try after the backoff */
 	if (!atomic_compare_exchange_strong(&srv->last_cleanup, &last, r->now))
 		return STAGE_NEXT;	/* another thread is on it */
 	store_set_wait(r->w->store, STORE_WAIT_BOOKKEEPING_MS);

@@ -96,11 +96,14 @@ drop(struct request *r, struct session *s, int vresult)
 	int rc = TRY_INVALID;
 
 	r->vresult = vresult;
-	store_set_wait(st, STORE_WAIT_BOOKKEEPING_MS);
-	if (store_session_delete(st, s->hash) == STORE_ERROR &&
-	    !store_health_skippable(&r->w->srv->store_health, st, r->now))
-		rc = TRY_FAULT;
-	store_set_wait(st, STORE_WAIT_WRITE_MS);
+	if (store_health_bookkeeping_ok(&r->w->srv->store_health, r->now)) {
+		store_set_wait(st, STORE_WAIT_BOOKKEEPING_MS);
+		if (store_session_delete(st, s->hash) == STORE_ERROR &&
+		    !store_health_skippable(&r->w->srv->store_health, st,
+		    r->now))
+			rc = TRY_FAULT;
+		store_set_wait(st, STORE_WAIT_WRITE_MS);
+	}
 	return rc;
 }
 

@@ -45,6 +45,7 @@ store_health_fault(struct store_health *h, enum store_fault kind,
 	if ((unsigned)kind >= STORE_FAULT__MAX)
 		kind = STORE_FAULT_OTHER;
 	atomic_fetch_add(&h->faults[kind], 1);
+	atomic_store(&h->last_kind, (int)kind);
 	atomic_fetch_add(&h->unaudited, 1);
 	/* a quiet window ends a run: this fault starts a new one */
 	if (prev == 0 || now - prev >= STORE_FAILING_WINDOW)
@@ -65,8 +66,26 @@ store_health_skippable(struct store_health *h, const struct store *st,
 
 	if (kind != STORE_FAULT_BUSY && kind != STORE_FAULT_FULL)
 		return false;
+	atomic_store(&h->backoff_until, now + STORE_BOOKKEEPING_BACKOFF);
 	(void)store_health_fault(h, kind, now);
 	return true;
+}
+
+bool
+store_health_bookkeeping_ok(struct store_health *h, int64_t now)
+{
+	return now >= atomic_load(&h->backoff_until);
+}
+
+void
+store_health_write_ok(struct store_health *h, int64_t now)
+{
+	long long last = atomic_load(&h->last_fault);
+
+	if (last == 0 || (atomic_load(&h->last_kind) == STORE_FAULT_FULL &&
+	    now - last < STORE_FAILING_WINDOW))
+		return;
+	(void)atomic_compare_exchange_strong(&h->last_fault, &last, 0);
 }
 
 int64_t
