@@ -34,6 +34,12 @@
  */
 #define STORE_WAIT_BOOKKEEPING_MS	100
 /*
+ * While one bookkeeping write waits the full bound, the others wait only
+ * this: enough for the daemon's own short write transactions, so one
+ * request pays for finding an outside lock, not every worker at once.
+ */
+#define STORE_WAIT_SHARED_MS		10
+/*
  * After a bookkeeping write met a busy or full store, the others are
  * skipped without trying until this many seconds have passed: one request
  * a second pays the short wait, not every request (validate throughput
@@ -54,7 +60,14 @@ struct store_health {
 	atomic_ullong	unaudited;	/* faults not yet in an audit line */
 	atomic_llong	backoff_until;	/* no bookkeeping write before */
 	atomic_int	last_kind;	/* enum store_fault of last_fault */
+	atomic_bool	long_waiter;	/* a bookkeeping write waits the bound */
 };
+
+/* store_health_bookkeeping(): the write was skipped (not an error). */
+#define STORE_SKIPPED	3
+
+/* One bookkeeping write: a store function and its argument. */
+typedef int (*bookkeeping_fn)(struct store *, const void *arg);
 
 /*
  * Record one fault of kind at now: counted, the run of faults extended,
@@ -65,6 +78,18 @@ struct store_health {
  */
 bool	store_health_fault(struct store_health *, enum store_fault,
 	    int64_t now);
+/*
+ * Run one bookkeeping write under the rules above: skipped at once while
+ * backing off; else it waits STORE_WAIT_BOOKKEEPING_MS if no other one
+ * does, STORE_WAIT_SHARED_MS if one does; a busy or full store skips it.
+ * Returns what fn returned (STORE_OK, STORE_NOTFOUND...), STORE_SKIPPED,
+ * or STORE_ERROR for any other fault (for request_db_fail()).
+ */
+int	store_health_bookkeeping(struct store_health *, struct store *,
+	    int64_t now, bookkeeping_fn, const void *arg);
+/* The daemon's bookkeeping writes, as bookkeeping_fn. */
+int	bookkeeping_touch(struct store *, const void *session);
+int	bookkeeping_delete(struct store *, const void *session_hash);
 /* May a bookkeeping write be tried at now (not backing off)? */
 bool	store_health_bookkeeping_ok(struct store_health *, int64_t now);
 /*

@@ -8,9 +8,10 @@
  * the database a write per request. A changed client address is audited,
  * and with ip_change = logout ends the session.
  *
- * These are bookkeeping writes: they wait at most STORE_WAIT_BOOKKEEPING_MS
- * for another writer and are skipped on a busy or full store, so validate
- * answers from what it read ("Degrade, don't fail", SPEC).
+ * These are bookkeeping writes (store_health_bookkeeping): they wait at
+ * most STORE_WAIT_BOOKKEEPING_MS for another writer and are skipped on a
+ * busy or full store, so validate answers from what it read ("Degrade,
+ * don't fail", SPEC).
  */
 #include <string.h>
 
@@ -45,10 +46,8 @@ ip_changed(struct request *r)
 	audit_write(&a);
 	if (cfg->ip_change != IP_CHANGE_LOGOUT)
 		return STAGE_NEXT;
-	if (store_health_bookkeeping_ok(&r->w->srv->store_health, r->now) &&
-	    store_session_delete(r->w->store, r->sess.hash) == STORE_ERROR &&
-	    !store_health_skippable(&r->w->srv->store_health, r->w->store,
-	    r->now))
+	if (store_health_bookkeeping(&r->w->srv->store_health, r->w->store,
+	    r->now, bookkeeping_delete, r->sess.hash) == STORE_ERROR)
 		return request_db_fail(r);
 	r->sess_state = SESS_INVALID;
 	r->sess_seen_invalid = true;
@@ -67,14 +66,14 @@ static int
 touch(struct request *r, const struct session *read)
 {
 	struct store_health *h = &r->w->srv->store_health;
+	int rc = store_health_bookkeeping(h, r->w->store, r->now,
+	    bookkeeping_touch, &r->sess);
 
-	if (store_health_bookkeeping_ok(h, r->now)) {
-		if (store_session_touch(r->w->store, &r->sess) != STORE_ERROR) {
-			r->sess_touched = true;
-			return STAGE_NEXT;
-		}
-		if (!store_health_skippable(h, r->w->store, r->now))
-			return request_db_fail(r);
+	if (rc == STORE_ERROR)
+		return request_db_fail(r);
+	if (rc != STORE_SKIPPED) {
+		r->sess_touched = true;
+		return STAGE_NEXT;
 	}
 	atomic_fetch_add(&h->activity_skipped, 1);
 	r->sess = *read;
@@ -112,16 +111,10 @@ record_activity(struct request *r)
 	return touch(r, &read);
 }
 
-/* Bookkeeping: its writes wait the short bound, never the write bound. */
 int
 stage_activity(struct request *r)
 {
-	int rc;
-
 	if (r->sess_state != SESS_VALID)
 		return STAGE_NEXT;
-	store_set_wait(r->w->store, STORE_WAIT_BOOKKEEPING_MS);
-	rc = record_activity(r);
-	store_set_wait(r->w->store, STORE_WAIT_WRITE_MS);
-	return rc;
+	return record_activity(r);
 }

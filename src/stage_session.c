@@ -92,19 +92,11 @@ audit_session(struct request *r, enum audit_event ev, const struct session *s,
 static int
 drop(struct request *r, struct session *s, int vresult)
 {
-	struct store *st = r->w->store;
-	int rc = TRY_INVALID;
-
 	r->vresult = vresult;
-	if (store_health_bookkeeping_ok(&r->w->srv->store_health, r->now)) {
-		store_set_wait(st, STORE_WAIT_BOOKKEEPING_MS);
-		if (store_session_delete(st, s->hash) == STORE_ERROR &&
-		    !store_health_skippable(&r->w->srv->store_health, st,
-		    r->now))
-			rc = TRY_FAULT;
-		store_set_wait(st, STORE_WAIT_WRITE_MS);
-	}
-	return rc;
+	if (store_health_bookkeeping(&r->w->srv->store_health, r->w->store,
+	    r->now, bookkeeping_delete, s->hash) == STORE_ERROR)
+		return TRY_FAULT;
+	return TRY_INVALID;
 }
 
 static int

@@ -88,6 +88,40 @@ store_health_write_ok(struct store_health *h, int64_t now)
 	(void)atomic_compare_exchange_strong(&h->last_fault, &last, 0);
 }
 
+int
+bookkeeping_touch(struct store *st, const void *session)
+{
+	return store_session_touch(st, session);
+}
+
+int
+bookkeeping_delete(struct store *st, const void *session_hash)
+{
+	return store_session_delete(st, session_hash);
+}
+
+int
+store_health_bookkeeping(struct store_health *h, struct store *st,
+    int64_t now, bookkeeping_fn fn, const void *arg)
+{
+	bool no_one = false, long_wait;
+	int rc;
+
+	if (!store_health_bookkeeping_ok(h, now))
+		return STORE_SKIPPED;
+	long_wait = atomic_compare_exchange_strong(&h->long_waiter, &no_one,
+	    true);
+	store_set_wait(st, long_wait ? STORE_WAIT_BOOKKEEPING_MS :
+	    STORE_WAIT_SHARED_MS);
+	rc = fn(st, arg);
+	store_set_wait(st, STORE_WAIT_WRITE_MS);
+	if (long_wait)
+		atomic_store(&h->long_waiter, false);
+	if (rc == STORE_ERROR && store_health_skippable(h, st, now))
+		rc = STORE_SKIPPED;
+	return rc;
+}
+
 int64_t
 store_health_failing_since(struct store_health *h, int64_t now)
 {
