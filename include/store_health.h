@@ -90,6 +90,7 @@ int	store_health_bookkeeping(struct store_health *, struct store *,
 /* The daemon's bookkeeping writes, as bookkeeping_fn. */
 int	bookkeeping_touch(struct store *, const void *session);
 int	bookkeeping_delete(struct store *, const void *session_hash);
+int	bookkeeping_probe(struct store *, const void *unused);
 /* May a bookkeeping write be tried at now (not backing off)? */
 bool	store_health_bookkeeping_ok(struct store_health *, int64_t now);
 /*

@@ -7,8 +7,8 @@
  *   503 "database unavailable"                reads fail
  *
  * It proves both with real operations: a read of the schema and a small
- * write transaction that waits only the bookkeeping bound, so a probe
- * never hangs on a lock. Writes count as failing from the first fault
+ * write transaction that waits only the bookkeeping bound
+ * (store_health_bookkeeping), so a probe never hangs on a lock. Writes count as failing from the first fault
  * any request met until the probe succeeds again; after a full disk, until
  * no fault has been seen for STORE_FAILING_WINDOW seconds (a nearly full
  * disk may still take the probe's one page but not a login).
@@ -45,12 +45,15 @@ ep_healthz(struct request *r)
 		buf_puts(&r->res.body, "database unavailable\n");
 		return STAGE_DONE;
 	}
-	store_set_wait(st, STORE_WAIT_BOOKKEEPING_MS);
-	rc = store_probe_write(st);
-	store_set_wait(st, STORE_WAIT_WRITE_MS);
-	if (rc != STORE_OK)
+	/*
+	 * Under the bookkeeping rules (anyone may call healthz: a flood of
+	 * probes must not park the workers on a lock). A busy or full store
+	 * is recorded there; skipped during a backoff, the last fault stands.
+	 */
+	rc = store_health_bookkeeping(h, st, r->now, bookkeeping_probe, NULL);
+	if (rc == STORE_ERROR)
 		(void)store_health_fault(h, store_fault(st), r->now);
-	else
+	else if (rc == STORE_OK)
 		store_health_write_ok(h, r->now);
 	r->res.status = 200;
 	since = store_health_failing_since(h, r->now);

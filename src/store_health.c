@@ -101,6 +101,13 @@ bookkeeping_delete(struct store *st, const void *session_hash)
 }
 
 int
+bookkeeping_probe(struct store *st, const void *unused)
+{
+	(void)unused;
+	return store_probe_write(st);
+}
+
+int
 store_health_bookkeeping(struct store_health *h, struct store *st,
     int64_t now, bookkeeping_fn fn, const void *arg)
 {
