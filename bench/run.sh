@@ -10,7 +10,9 @@
 # BENCH_CONNS (16),
 # BENCH_WRK_THREADS (2), BENCH_THREADS (8, daemon and baseline threads),
 # BENCH_LOGIN=0 to skip the login scenario, BENCH_THREADS2=0 to skip the
-# threads=2 rerun, BENCH_KEEP=1 to keep the whole work directory.
+# threads=2 rerun, BENCH_LOCKED=0 to skip validate under a write lock,
+# BENCH_ONLY=locked to run only that scenario, BENCH_KEEP=1 to keep the
+# whole work directory.
 #
 # Everything runs on 127.0.0.1 and in a fresh temp directory; nothing is
 # written to the repository. Every process started here is stopped by PID
@@ -43,6 +45,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/sessiongw-bench.XXXXXX")
 RESULTS=$W/results-latest.txt
 DAEMON_PID=
 NULL_PID=
+LOCK_PID=
 
 stop_pid() {	# stop_pid PID: TERM, wait up to 2 s, then KILL
 	[ -n "$1" ] || return 0
@@ -57,6 +60,7 @@ stop_pid() {	# stop_pid PID: TERM, wait up to 2 s, then KILL
 
 cleanup() {
 	set +e
+	stop_pid "$LOCK_PID"
 	[ -f "$W/nginx/nginx.pid" ] && stop_pid "$(cat "$W/nginx/nginx.pid")"
 	stop_pid "$DAEMON_PID"
 	stop_pid "$NULL_PID"
@@ -298,8 +302,57 @@ MEM0_D=$(mem "$DAEMON_PID"); MEM0_N=$(mem "$NULL_PID")
 # Rounds are interleaved (every scenario once, then again), so a burst of
 # outside load hits one round of several scenarios rather than every round
 # of one; the report keeps each scenario's best round.
+# --- validate while another process holds the write lock ------------------
+# SPEC "Degrade, don't fail": the same validate load with the database
+# free and while a second process holds BEGIN EXCLUSIVE on it (what an open
+# sqlite3 shell, a VACUUM or a long migration does). The row ratio is
+# locked / unlocked throughput (goal >= 0.8); p99 is compared in the report.
+LOCKED_ROW=
+lock_db() {	# hold the write lock in another process until unlock_db
+	rm -f "$W/locked"
+	python3 -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").close()
+time.sleep(float(sys.argv[3]))
+' "$W/sessiongw.db" "$W/locked" 120 >>"$W/locker.log" 2>&1 &
+	LOCK_PID=$!
+	i=0
+	while [ ! -f "$W/locked" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -f "$W/locked" ] || die "could not lock the database"
+}
+unlock_db() { stop_pid "$LOCK_PID"; LOCK_PID=; }
+scenario_locked() {
+	ROUND=1
+	while [ "$ROUND" -le "$ROUNDS" ]; do
+		run validate_unlocked -                 -H "Cookie: $COOKIE" "$URL/session/validate"
+		lock_db
+		# the lock is real: a write is refused (503 store_busy)
+		check 503 -X PUT -b "$COOKIE" -H "Origin: $URL" \
+		    -H 'Content-Type: text/plain' --data-binary x \
+		    "$URL/session/cache/benchkey"
+		check 200 -b "$COOKIE" "$URL/session/validate"
+		run validate_locked   validate_unlocked -H "Cookie: $COOKIE" "$URL/session/validate"
+		unlock_db
+		ROUND=$((ROUND + 1))
+	done
+	check 204 -X PUT -b "$COOKIE" -H "Origin: $URL" \
+	    -H 'Content-Type: text/plain' --data-binary 'cached value for the benchmark' \
+	    "$URL/session/cache/benchkey"
+	LOCKED_ROW=1
+}
+
+if [ "${BENCH_ONLY:-}" = locked ]; then
+	ROUNDS_MAIN=0
+	BENCH_LOGIN=0
+	BENCH_THREADS2=0
+else
+	ROUNDS_MAIN=$ROUNDS
+fi
+
 ROUND=1
-while [ "$ROUND" -le "$ROUNDS" ]; do
+while [ "$ROUND" -le "$ROUNDS_MAIN" ]; do
 	run static        -           "$URL/static/"
 	run base_null     -           "$URL/base/"
 	run app_sessiongw base_null   -H "Cookie: $COOKIE" "$URL/app/"
@@ -342,6 +395,10 @@ LUA
 	sleep 2
 	MEM2_D=$(mem "$DAEMON_PID")
 	echo "  login (-c4 5s)     $(echo "$LOGIN_ROW" | cut -f1) logins/s"
+fi
+
+if [ "${BENCH_LOCKED:-1}" != 0 ] || [ "${BENCH_ONLY:-}" = locked ]; then
+	scenario_locked
 fi
 
 if [ "${BENCH_THREADS2:-1}" != 0 ] && [ "$THREADS" != 2 ]; then
@@ -396,6 +453,13 @@ awk -F'\t' '
 	echo "validate_bad     = GET /session/validate, tampered cookie: 401 (non2xx expected),"
 	echo "                   rejected before the database (audited, at most 20 lines a second)"
 	echo "ratio            = req/s of the row / req/s of its baseline row (1.00 = as fast as bare FastCGI)"
+	if [ -n "$LOCKED_ROW" ]; then
+		echo "validate_unlocked = GET /session/validate, valid cookie, database free"
+		echo "validate_locked   = the same while another process holds BEGIN EXCLUSIVE on the"
+		echo "                    database (ratio: locked / unlocked throughput, goal >= 0.8)"
+		awk -F'\t' '$1 == "validate_unlocked" { u = $5 } $1 == "validate_locked" { l = $5 }
+		    END { if (u > 0) printf "validate p99 under the write lock: %.2f ms vs %.2f ms unlocked (%.2fx)\n", l, u, l / u }' "$W/rows.tsv"
+	fi
 	if [ -n "$LOGIN_ROW" ]; then
 		echo
 		echo "$LOGIN_ROW" | awk -F'\t' '{ printf "login (POST /session/login JSON, wrk -c4 -d5s): %s logins/s, p50 %s ms, p99 %s ms, non-2xx %s (argon2id-bound)\n", $1, $2, $3, $4 }'

@@ -38,6 +38,7 @@ enum audit_event {
 	AUDIT_USER_DELETED,
 	AUDIT_USER_LOCKED,
 	AUDIT_USER_UNLOCKED,
+	AUDIT_STORE_UNAVAILABLE,	/* store busy/full/failing (store_health.c) */
 	AUDIT__MAX
 };
 

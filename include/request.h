@@ -100,6 +100,7 @@ struct request {
 	/* Error to report (request_fail); static strings. */
 	const char	*err_code;
 	const char	*err_msg;
+	int		 err_status;		/* the status err_code goes with */
 
 	struct response	 res;
 };
@@ -109,8 +110,15 @@ int	request_fail(struct request *, int status, const char *code,
 	    const char *msg);
 
 /*
- * A database fault: log the store's message (never a secret: the store
- * sees only hashes) with the endpoint to stderr, and fail with 500.
+ * A store fault, the one place that maps it to an answer: busy or full is
+ * 503 + Retry-After with error store_busy / store_full (a short HTML page
+ * for a browser, Accept: text/html), anything else 500 internal_error;
+ * validate always gets 500 (auth_request takes nothing else). The fault is
+ * recorded in the server's store_health (metrics, healthz, the audit line
+ * once per interval); the store's message (never a secret: the store sees
+ * only hashes) goes to stderr for other faults, and once per interval for
+ * busy/full. Returns the status. A caller that returns a bare 500 after
+ * it still gets the 503 (the runner keeps the status recorded here).
  */
 int	request_db_fail(struct request *);
 

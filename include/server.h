@@ -19,6 +19,7 @@
 #include "keys.h"
 #include "metrics.h"
 #include "store.h"
+#include "store_health.h"
 
 #define FC__COUNT	5	/* cache counters flushed for `stats` (metrics.c) */
 
@@ -30,6 +31,7 @@ struct server {
 	atomic_llong	 last_cleanup;		/* Unix seconds of last pass */
 	atomic_bool	 stopping;
 	struct metrics	 metrics;
+	struct store_health store_health;	/* faults, skipped writes */
 	int		 listen_fd;
 	int		 wake_fd;		/* eventfd: readable = stop */
 	/* Cache counters already added to the database (stats_flush()). */

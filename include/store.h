@@ -9,7 +9,11 @@
  * Convention: functions return 0 on success, STORE_NOTFOUND when the row
  * does not exist, STORE_EXISTS on a uniqueness conflict, STORE_ERROR (-1)
  * on a database fault; store_errmsg() then describes the fault (never a
- * secret: the store is never given a raw session id, only its hash).
+ * secret: the store is never given a raw session id, only its hash) and
+ * store_fault() says which kind it was. STORE_ERROR is the only failure
+ * code on purpose: every `== STORE_ERROR` test in the callers stays right,
+ * and a caller that must answer differently for a busy or full store (503
+ * instead of 500, or skip a bookkeeping write) asks store_fault().
  */
 #ifndef SESSIONGW_STORE_H
 #define SESSIONGW_STORE_H
@@ -32,6 +36,16 @@
 #define CTYPE_MAX	128
 
 struct store;
+
+/* The kind of the last fault (after a STORE_ERROR return). */
+enum store_fault {
+	STORE_FAULT_OTHER,	/* I/O error, corruption, misuse, ... */
+	STORE_FAULT_BUSY,	/* locked by another writer past the wait */
+	STORE_FAULT_FULL,	/* disk or quota full */
+	STORE_FAULT__MAX
+};
+/* "other", "busy", "full": the metric label and audit detail. */
+extern const char *const store_fault_names[STORE_FAULT__MAX];
 
 struct user {
 	int64_t	id;
@@ -58,7 +72,7 @@ struct session {
 
 /* Options for store_open; zero is a sane value for each field. */
 struct store_opts {
-	int	busy_timeout_ms;	/* 0 = 5000 */
+	int	busy_timeout_ms;	/* wait for a writer's lock; 0 = 5000 */
 	bool	create;			/* create the file if missing */
 	bool	readonly;
 };
@@ -72,12 +86,26 @@ int	store_open(struct store **out, const char *path,
 	    __attribute__((warn_unused_result));
 void	store_close(struct store *);
 const char *store_errmsg(const struct store *);
+/* Kind of the last fault; meaningful only right after STORE_ERROR. */
+enum store_fault store_fault(const struct store *);
+/*
+ * How long the next operations wait for a lock held by another
+ * connection before they fail with STORE_FAULT_BUSY (ms, >= 0). Reads
+ * never wait for a writer (WAL), so this bounds writes; it stays in force
+ * until set again.
+ */
+void	store_set_wait(struct store *, int ms);
 
 /* Apply the numbered migrations in sql/ (PRAGMA user_version). */
 int	store_migrate(struct store *, int *from, int *to)
 	    __attribute__((warn_unused_result));
 int	store_schema_version(struct store *, int *version);
 int	store_ping(struct store *);
+/*
+ * Prove that a write can be made now: one small write transaction on the
+ * counters table (it changes no counter's value).
+ */
+int	store_probe_write(struct store *);
 
 /* Users. */
 int	store_user_add(struct store *, const char *name, const char *pwhash,

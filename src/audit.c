@@ -76,6 +76,7 @@ const char *const audit_event_names[AUDIT__MAX] = {
 	[AUDIT_USER_DELETED] = "user_deleted",
 	[AUDIT_USER_LOCKED] = "user_locked",
 	[AUDIT_USER_UNLOCKED] = "user_unlocked",
+	[AUDIT_STORE_UNAVAILABLE] = "store_unavailable",
 };
 
 static pthread_rwlock_t audit_lock = PTHREAD_RWLOCK_INITIALIZER;

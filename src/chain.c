@@ -95,6 +95,11 @@ chain_run(struct request *r)
 		const char *msg = r->err_msg != NULL ? r->err_msg :
 		    http_reason(status);
 
+		/* a bare 500 after a store fault: the status chosen for it */
+		if (status == 500 && r->err_status > 500) {
+			status = r->err_status;
+			msg = r->err_msg;
+		}
 		/* a person at a browser form gets a page, never raw JSON */
 		if (wants_html(r))
 			page_error(r, status, msg);

@@ -1,6 +1,6 @@
 /*
  * cli_db.c - the database maintenance subcommands: migrate (schema only),
- * clearsessions (expired rows, in batches) and stats (counts for ops and
+ * clearsessions (expired rows, in short batches) and stats (counts for ops and
  * scripts).
  */
 #include <getopt.h>
@@ -9,6 +9,7 @@
 
 #include <cJSON.h>
 
+#include "cleanup.h"
 #include "cli.h"
 #include "cli_common.h"
 #include "store.h"
@@ -45,30 +46,25 @@ cmd_migrate(struct config *cfg, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Run one cleanup function in batches until a pass deletes nothing. */
+/*
+ * Delete one table's expired rows in short transactions (cleanup.h), so a
+ * live daemon's writes get the lock between batches.
+ */
 static int
-drain(struct store *st, const struct config *cfg, bool sessions,
+drain(struct store *st, const struct config *cfg, enum cleanup_table table,
     int64_t *total)
 {
-	int64_t	 now = (int64_t)time(NULL), n;
-	int	 rc;
+	struct cleanup_opts o = {
+		.now = (int64_t)time(NULL),
+		.absolute_age = cfg->absolute_age,
+		.batch = cfg->cleanup_batch,
+	};
 
-	*total = 0;
-	do {
-		n = 0;
-		if (sessions)
-			rc = store_cleanup_sessions(st, now, cfg->absolute_age,
-			    cfg->cleanup_batch, &n);
-		else
-			rc = store_cleanup_cache(st, now, cfg->cleanup_batch,
-			    &n);
-		if (rc != STORE_OK) {
-			cli_error("database %s: cleanup failed: %s",
-			    cfg->database, store_errmsg(st));
-			return -1;
-		}
-		*total += n;
-	} while (n > 0);
+	if (cleanup_sweep(st, table, &o, total) != STORE_OK) {
+		cli_error("database %s: cleanup failed after %lld rows: %s",
+		    cfg->database, (long long)*total, store_errmsg(st));
+		return -1;
+	}
 	return 0;
 }
 
@@ -86,8 +82,8 @@ cmd_clearsessions(struct config *cfg, int argc, char **argv)
 	if (cli_store_open(cfg, &st, NULL, NULL) != 0 ||
 	    cli_audit_open(cfg) != 0)
 		goto out;
-	if (drain(st, cfg, true, &nsess) != 0 ||
-	    drain(st, cfg, false, &ncache) != 0)
+	if (drain(st, cfg, CLEANUP_SESSIONS, &nsess) != 0 ||
+	    drain(st, cfg, CLEANUP_CACHE, &ncache) != 0)
 		goto out;
 	printf("deleted %lld expired sessions, %lld expired cache rows\n",
 	    (long long)nsess, (long long)ncache);

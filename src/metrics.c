@@ -158,6 +158,18 @@ render_counter(struct buf *b, const char *name, const char *text,
 	buf_printf(b, "sessiongw_%s %llu\n", name, atomic_load(v));
 }
 
+static void
+render_store_health(struct buf *b, struct store_health *h)
+{
+	render_counter(b, "activity_writes_skipped_total",
+	    "Activity writes skipped because the store was busy or full.",
+	    &h->activity_skipped);
+	help(b, "store_errors_total", "counter", "Store faults by kind.");
+	for (int i = 0; i < STORE_FAULT__MAX; i++)
+		buf_printf(b, "sessiongw_store_errors_total{kind=\"%s\"} %llu\n",
+		    store_fault_names[i], atomic_load(&h->faults[i]));
+}
+
 int
 ep_metrics(struct request *r)
 {
@@ -189,6 +201,7 @@ ep_metrics(struct request *r)
 	    "Rows evicted by the per-user quota.", &m->cache_evictions);
 	render_counter(b, "cache_culls_total",
 	    "Rows culled because the table was full.", &m->cache_culls);
+	render_store_health(b, &r->w->srv->store_health);
 	help(b, "cleanup_deleted_total", "counter", "Rows deleted by cleanup.");
 	buf_printf(b, "sessiongw_cleanup_deleted_total{table=\"sessions\"} %llu\n"
 	    "sessiongw_cleanup_deleted_total{table=\"cache\"} %llu\n",

@@ -45,19 +45,46 @@ request_fail(struct request *r, int status, const char *code,
 {
 	r->err_code = code;
 	r->err_msg = msg;
+	r->err_status = status;
 	return status;
 }
+
+/*
+ * Seconds a client should wait before retrying: a lock is usually gone
+ * within a second or two; a full disk needs an operator.
+ */
+#define RETRY_AFTER_BUSY	2
+#define RETRY_AFTER_FULL	30
 
 int
 request_db_fail(struct request *r)
 {
+	struct store_health *h = &r->w->srv->store_health;
+	enum store_fault kind = store_fault(r->w->store);
+	bool audited = store_health_fault(h, kind, r->now);
+	bool degradable = kind != STORE_FAULT_OTHER && (r->route == NULL ||
+	    r->route->handler != ep_validate);
+
 	/* store_errmsg() names the database file already */
-	fprintf(stderr, "sessiongw: database error: %s (%s %s, request %s)\n",
-	    store_errmsg(r->w->store),
-	    r->method_name, r->route != NULL ? r->route->name : "-",
-	    r->request_id != NULL && r->request_id[0] != '\0' ?
-	    r->request_id : "-");
-	return request_fail(r, 500, "internal_error", "database error");
+	if (kind == STORE_FAULT_OTHER || audited)
+		fprintf(stderr, "sessiongw: database error: %s (%s %s, "
+		    "request %s)\n", store_errmsg(r->w->store),
+		    r->method_name, r->route != NULL ? r->route->name : "-",
+		    r->request_id != NULL && r->request_id[0] != '\0' ?
+		    r->request_id : "-");
+	if (!degradable)
+		return request_fail(r, 500, "internal_error", "database error");
+	if (r->err_status != 503)	/* once, if called twice */
+		response_headerf(r, "Retry-After", "%d",
+		    kind == STORE_FAULT_BUSY ? RETRY_AFTER_BUSY :
+		    RETRY_AFTER_FULL);
+	if (kind == STORE_FAULT_BUSY)
+		(void)request_fail(r, 503, "store_busy",
+		    "the session store is busy; retry in a moment");
+	else
+		(void)request_fail(r, 503, "store_full",
+		    "the session store is full; retry later");
+	return 503;
 }
 
 static double

@@ -137,7 +137,9 @@ login_slots(const struct config *cfg)
 static int
 open_stores(struct server *srv, struct worker *ws, int n)
 {
-	struct store_opts opts = { .create = true };
+	/* writes wait at most this; bookkeeping sets its own shorter wait */
+	struct store_opts opts = { .create = true,
+	    .busy_timeout_ms = STORE_WAIT_WRITE_MS };
 	char err[512];
 	int from, to;
 

@@ -7,6 +7,11 @@
  * every timestamp), which keeps expiry exact to the second while sparing
  * the database a write per request. A changed client address is audited,
  * and with ip_change = logout ends the session.
+ *
+ * These are bookkeeping writes (store_health_bookkeeping): they wait at
+ * most STORE_WAIT_BOOKKEEPING_MS for another writer and are skipped on a
+ * busy or full store, so validate answers from what it read ("Degrade,
+ * don't fail", SPEC).
  */
 #include <string.h>
 
@@ -18,6 +23,12 @@
 #include "session.h"
 #include "stage.h"
 
+/*
+ * With ip_change = logout the session ends here. When the store is busy
+ * or full the row cannot be deleted now, but this request is refused all
+ * the same (fail closed); the next request from the new address finds the
+ * old address in the row and tries again.
+ */
 static int
 ip_changed(struct request *r)
 {
@@ -35,25 +46,50 @@ ip_changed(struct request *r)
 	audit_write(&a);
 	if (cfg->ip_change != IP_CHANGE_LOGOUT)
 		return STAGE_NEXT;
-	if (session_end(r) != 0)
-		return 500;
+	if (store_health_bookkeeping(&r->w->srv->store_health, r->w->store,
+	    r->now, bookkeeping_delete, r->sess.hash) == STORE_ERROR)
+		return request_db_fail(r);
 	r->sess_state = SESS_INVALID;
 	r->sess_seen_invalid = true;
 	r->vresult = VR_IP_CHANGED;
 	return STAGE_NEXT;
 }
 
-int
-stage_activity(struct request *r)
+/*
+ * Write the activity. A busy or full store skips the write (counted), as
+ * does a backoff after one (store_health.h): the
+ * request is judged on the row as read, and as last_seen did not move the
+ * next request writes it. The in-memory copy goes back to what was read,
+ * so no cookie Max-Age slides past the expiry the row really holds.
+ */
+static int
+touch(struct request *r, const struct session *read)
+{
+	struct store_health *h = &r->w->srv->store_health;
+	int rc = store_health_bookkeeping(h, r->w->store, r->now,
+	    bookkeeping_touch, &r->sess);
+
+	if (rc == STORE_ERROR)
+		return request_db_fail(r);
+	if (rc != STORE_SKIPPED) {
+		r->sess_touched = true;
+		return STAGE_NEXT;
+	}
+	atomic_fetch_add(&h->activity_skipped, 1);
+	r->sess = *read;
+	r->sess_slid = false;
+	return STAGE_NEXT;
+}
+
+static int
+record_activity(struct request *r)
 {
 	const struct config *cfg = &r->w->srv->cfg;
-	struct session *s = &r->sess;
+	struct session *s = &r->sess, read;
 	bool moved_ip;
 	int64_t expires;
 	int rc;
 
-	if (r->sess_state != SESS_VALID)
-		return STAGE_NEXT;
 	moved_ip = s->ip[0] != '\0' && strcmp(s->ip, r->remote_addr) != 0;
 	if (moved_ip) {
 		rc = ip_changed(r);
@@ -65,14 +101,20 @@ stage_activity(struct request *r)
 	if (r->now == s->last_seen && !moved_ip &&
 	    strncmp(s->user_agent, r->user_agent, sizeof s->user_agent - 1) == 0)
 		return STAGE_NEXT;	/* written this second already */
+	read = *s;
 	r->sess_slid = expires != s->expires_at;
 	s->expires_at = expires;
 	s->last_seen = r->now;
 	s->request_count++;
 	snprintf(s->ip, sizeof s->ip, "%s", r->remote_addr);
 	snprintf(s->user_agent, sizeof s->user_agent, "%s", r->user_agent);
-	if (store_session_touch(r->w->store, s) == STORE_ERROR)
-		return request_db_fail(r);
-	r->sess_touched = true;
-	return STAGE_NEXT;
+	return touch(r, &read);
+}
+
+int
+stage_activity(struct request *r)
+{
+	if (r->sess_state != SESS_VALID)
+		return STAGE_NEXT;
+	return record_activity(r);
 }

@@ -4,41 +4,59 @@
  * At most one pass per [cleanup] interval across all threads: the thread
  * that wins a compare-and-swap on the shared timestamp does the pass, the
  * others skip at the cost of one atomic load. Rows go in batches of
- * [cleanup] batch, one short statement each, so no pass holds SQLite's
- * write lock for long.
+ * [cleanup] batch, each its own short transaction with a pause between
+ * (cleanup.h), so no pass holds SQLite's write lock for long. Its writes
+ * are bookkeeping: each waits at most STORE_WAIT_BOOKKEEPING_MS for
+ * another writer, and a busy or full store ends the pass (the next one
+ * carries on), so a long outside lock never parks this worker.
  */
+#include <stdio.h>
+
 #include <cJSON.h>
 
 #include "audit.h"
+#include "cleanup.h"
 #include "server.h"
 #include "stage.h"
 
-/* Upper bound on statements per pass, so one pass cannot run forever. */
+/* Upper bound on batches per table per pass, so a pass cannot run forever. */
 #define CLEANUP_MAX_ROUNDS	100
 
-static int64_t
-sweep(struct request *r, int which)
+/* A failed sweep: counted when busy/full, logged otherwise. */
+static void
+sweep_failed(struct request *r)
 {
-	const struct config *cfg = &r->w->srv->cfg;
-	int64_t total = 0, n;
-
-	for (int i = 0; i < CLEANUP_MAX_ROUNDS; i++) {
-		int rc;
-
-		n = 0;
-		if (which == 0)
-			rc = store_cleanup_sessions(r->w->store, r->now,
-			    cfg->absolute_age, cfg->cleanup_batch, &n);
-		else
-			rc = store_cleanup_cache(r->w->store, r->now,
-			    cfg->cleanup_batch, &n);
-		if (rc != STORE_OK)
-			break;
-		total += n;
-		if (n < cfg->cleanup_batch)
-			break;
+	if (!store_health_skippable(&r->w->srv->store_health, r->w->store,
+	    r->now)) {
+		(void)store_health_fault(&r->w->srv->store_health,
+		    store_fault(r->w->store), r->now);
+		fprintf(stderr, "sessiongw: cleanup: %s\n",
+		    store_errmsg(r->w->store));
 	}
-	return total;
+}
+
+static void
+pass(struct request *r, int64_t *sessions, int64_t *cache)
+{
+	struct server *srv = r->w->srv;
+	struct cleanup_opts o = {
+		.now = r->now,
+		.absolute_age = srv->cfg.absolute_age,
+		.batch = srv->cfg.cleanup_batch,
+		.max_batches = CLEANUP_MAX_ROUNDS,
+	};
+	int64_t failures = 0;
+
+	if (cleanup_sweep(r->w->store, CLEANUP_SESSIONS, &o, sessions) !=
+	    STORE_OK ||
+	    cleanup_sweep(r->w->store, CLEANUP_CACHE, &o, cache) != STORE_OK ||
+	    store_cleanup_failures(r->w->store, r->now,
+	    srv->cfg.login_window + srv->cfg.login_lockout, &failures) !=
+	    STORE_OK) {
+		sweep_failed(r);
+		return;
+	}
+	stats_flush(srv, r->w->store);
 }
 
 int
@@ -46,21 +64,21 @@ stage_cleanup(struct request *r)
 {
 	struct server *srv = r->w->srv;
 	long long last = atomic_load(&srv->last_cleanup);
-	int64_t sessions, cache, failures = 0;
+	int64_t sessions = 0, cache = 0;
 	struct audit_rec a = { .event = AUDIT_CLEANUP };
 
 	if (r->now - last < srv->cfg.cleanup_interval)
 		return STAGE_NEXT;
+	if (!store_health_bookkeeping_ok(&srv->store_health, r->now))
+		return STAGE_NEXT;	/* busy or full: try after the backoff */
 	if (!atomic_compare_exchange_strong(&srv->last_cleanup, &last, r->now))
 		return STAGE_NEXT;	/* another thread is on it */
-	sessions = sweep(r, 0);
-	cache = sweep(r, 1);
-	(void)store_cleanup_failures(r->w->store, r->now,
-	    srv->cfg.login_window + srv->cfg.login_lockout, &failures);
+	store_set_wait(r->w->store, STORE_WAIT_BOOKKEEPING_MS);
+	pass(r, &sessions, &cache);
+	store_set_wait(r->w->store, STORE_WAIT_WRITE_MS);
 	atomic_fetch_add(&srv->metrics.cleanup_sessions,
 	    (unsigned long long)sessions);
 	atomic_fetch_add(&srv->metrics.cleanup_cache, (unsigned long long)cache);
-	stats_flush(srv, r->w->store);
 	if (sessions == 0 && cache == 0)
 		return STAGE_NEXT;
 	a.detail = cJSON_CreateObject();

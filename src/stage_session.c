@@ -53,12 +53,17 @@ audit_session(struct request *r, enum audit_event ev, const struct session *s,
 	audit_write(&a);
 }
 
-/* Drop a session that can never validate again; its row is useless. */
+/*
+ * Drop a session that can never validate again; its row is useless. This
+ * is bookkeeping: it waits the short bound, and a busy or full store
+ * leaves the row to cleanup (the answer is 401 either way).
+ */
 static int
 drop(struct request *r, struct session *s, int vresult)
 {
 	r->vresult = vresult;
-	if (store_session_delete(r->w->store, s->hash) == STORE_ERROR)
+	if (store_health_bookkeeping(&r->w->srv->store_health, r->w->store,
+	    r->now, bookkeeping_delete, s->hash) == STORE_ERROR)
 		return TRY_FAULT;
 	return TRY_INVALID;
 }

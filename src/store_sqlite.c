@@ -8,6 +8,10 @@
  * use, and all are kept until store_close. Every use of a statement ends in
  * stmt_done(), which resets it and clears its bindings on every path.
  *
+ * Faults are classified once, in set_err(): busy (another connection holds
+ * the write lock past the wait set by store_set_wait), full (disk or
+ * quota), or other; store_fault() reports the kind of the last one.
+ *
  * Fault injection (tests only): SESSIONGW_FAULT_STEP=N, read once at
  * store_open, makes the Nth step() of that store fail with SQLITE_IOERR, so
  * integration tests can prove a database fault gives a clean error.
@@ -69,6 +73,7 @@ enum st {
 	ST_DB_SIZE,
 	ST_COUNTER_ADD,
 	ST_COUNTER_GET,
+	ST_PROBE_WRITE,
 	ST__MAX
 };
 
@@ -178,6 +183,19 @@ static const struct {
 	    "VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE "
 	    "SET value = value + ?2", 1 },
 	[ST_COUNTER_GET] = { "SELECT value FROM counters WHERE name = ?1", 1 },
+	/*
+	 * Rewrites one row with its own value: a real page write (so a full
+	 * disk shows), changing nothing anyone reads.
+	 */
+	[ST_PROBE_WRITE] = { "INSERT INTO counters (name, value) "
+	    "VALUES ('write_probe', 0) ON CONFLICT (name) DO UPDATE "
+	    "SET value = value", 1 },
+};
+
+const char *const store_fault_names[STORE_FAULT__MAX] = {
+	[STORE_FAULT_OTHER] = "other",
+	[STORE_FAULT_BUSY] = "busy",
+	[STORE_FAULT_FULL] = "full",
 };
 
 struct store {
@@ -187,8 +205,34 @@ struct store {
 	long		 fault_step;		/* 0 = no fault injection */
 	long		 steps;
 	int		 fault_fired;
+	enum store_fault fault;			/* kind of the last fault */
 	sqlite3_stmt	*st[ST__MAX];
 };
+
+/*
+ * SQLITE_LOCKED is a lock inside this process (shared cache), as passing
+ * as BUSY. A full disk shows as SQLITE_FULL, or as an I/O error whose
+ * system errno is ENOSPC/EDQUOT (the WAL and shm writes report it so).
+ */
+static enum store_fault
+classify(struct store *s, int rc)
+{
+	int e;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return STORE_FAULT_BUSY;
+	case SQLITE_FULL:
+		return STORE_FAULT_FULL;
+	case SQLITE_IOERR:
+		e = sqlite3_system_errno(s->db);
+		return e == ENOSPC || e == EDQUOT ? STORE_FAULT_FULL :
+		    STORE_FAULT_OTHER;
+	default:
+		return STORE_FAULT_OTHER;
+	}
+}
 
 /* Describe a fault as "PATH: WHAT: sqlite's message". Never a value. */
 static void
@@ -199,8 +243,11 @@ set_err(struct store *s, const char *what, int rc)
 	if (s->fault_fired) {
 		msg = "injected fault (SESSIONGW_FAULT_STEP)";
 		s->fault_fired = 0;
-	} else
+		s->fault = STORE_FAULT_OTHER;
+	} else {
 		msg = sqlite3_errmsg(s->db);
+		s->fault = classify(s, rc);
+	}
 	if ((rc & 0xff) == SQLITE_BUSY)
 		hint = " (busy timeout expired)";
 	(void)snprintf(s->err, sizeof s->err, "%s: %s: %s%s", s->path, what,
@@ -210,6 +257,7 @@ set_err(struct store *s, const char *what, int rc)
 static void
 set_msg(struct store *s, const char *what)
 {
+	s->fault = STORE_FAULT_OTHER;
 	(void)snprintf(s->err, sizeof s->err, "%s: %s", s->path, what);
 }
 
@@ -533,6 +581,18 @@ store_errmsg(const struct store *s)
 	return s != NULL ? s->err : "no store";
 }
 
+enum store_fault
+store_fault(const struct store *s)
+{
+	return s != NULL ? s->fault : STORE_FAULT_OTHER;
+}
+
+void
+store_set_wait(struct store *s, int ms)
+{
+	(void)sqlite3_busy_timeout(s->db, ms > 0 ? ms : 0);
+}
+
 /* PRAGMA user_version; read with exec-free steps, not counted as faults. */
 int
 store_schema_version(struct store *s, int *version)
@@ -626,6 +686,13 @@ store_ping(struct store *s)
 	rc = row(s, st, "ping") == STORE_OK ? STORE_OK : STORE_ERROR;
 	stmt_done(st);
 	return rc;
+}
+
+int
+store_probe_write(struct store *s)
+{
+	return exec_stmt(s, ST_PROBE_WRITE, "write probe") == 0 ? STORE_OK :
+	    STORE_ERROR;
 }
 
 /* ---- users ---- */

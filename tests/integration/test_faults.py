@@ -1,7 +1,7 @@
 """Faults: a failing database step, a full disk, a killed daemon.
 
-Each must give a precise status (500 JSON on a database fault, never a
-crash), lose no committed data, and leave the daemon serving.
+Each must give a precise status (500 JSON on a database fault, 503
+store_full on a full disk, never a crash), lose no committed data, and leave the daemon serving.
 """
 import os
 import shutil
@@ -55,7 +55,7 @@ def _mount_tmpfs(path, size):
     return rc.returncode == 0
 
 
-def test_full_disk_gives_500_and_recovers():
+def test_full_disk_gives_503_and_recovers():
     g = Gateway(threads=2).start()
     full = g.tmp / "full"
     if os.geteuid() != 0 or not _mount_tmpfs(full, "600k"):
@@ -85,10 +85,12 @@ def test_full_disk_gives_500_and_recovers():
             if r.status == 204:
                 stored.append(i)
             else:
-                assert r.status == 500, r
-                assert r.json()["error"] == "internal_error"
+                # a full store is a 503 that says so (test_disk_full_degrades)
+                assert r.status == 503, r
+                assert r.json()["error"] == "store_full"
+                assert r.header("Retry-After") is not None
                 break
-        assert 500 in statuses, "the disk never filled: %r" % statuses
+        assert 503 in statuses, "the disk never filled: %r" % statuses
         assert g.daemon.poll() is None, "daemon died on a full disk"
 
         # what was stored before the disk filled is intact

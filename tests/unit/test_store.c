@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "migrations.h"
 #include "store.h"
 #include "unit.h"
@@ -690,5 +692,109 @@ UNIT_TEST(store_failure_undo_and_expired_delete)
 		    STORE_OK);
 		CHECK(id3 > id2);
 	}
+	fx_close(&fx);
+}
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Another connection holds the write lock: reads still work, a write
+ * fails after the wait set with store_set_wait (not the open's 5 s) and
+ * says busy; once the lock goes the same connection writes again.
+ */
+UNIT_TEST(store_busy_fault_bounded_wait)
+{
+	struct fixture fx;
+	struct store_opts o = { .create = false };
+	struct store *other = NULL;
+	struct session ss;
+	struct user u;
+	char err[256];
+	int64_t a, ev, cu;
+	double t0, dt;
+
+	if (fx_open(&fx) != 0) {
+		CHECK(0);
+		return;
+	}
+	a = add_user(fx.s, "alice");
+	make_session(&ss, 7, a, 100, 5000);
+	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
+	CHECK_INT(store_open(&other, fx.path, &o, err, sizeof err), 0);
+	if (other == NULL)
+		goto out;
+	/* another store connection proves its own write path first */
+	CHECK_INT(store_probe_write(other), STORE_OK);
+	{
+		sqlite3 *db;
+
+		CHECK_INT(sqlite3_open(fx.path, &db), SQLITE_OK);
+		CHECK_INT(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
+		    SQLITE_OK);
+		store_set_wait(fx.s, 100);
+		CHECK_INT(store_user_by_id(fx.s, a, &u), STORE_OK);
+		t0 = mono();
+		CHECK_INT(store_session_touch(fx.s, &ss), STORE_ERROR);
+		dt = mono() - t0;
+		CHECK_INT(store_fault(fx.s), STORE_FAULT_BUSY);
+		CHECK(dt >= 0.05 && dt < 1.0);
+		CHECK_STR(store_fault_names[store_fault(fx.s)], "busy");
+		store_set_wait(fx.s, 0);
+		CHECK_INT(store_cache_set(fx.s, a, "k", "v", 1, "text/plain",
+		    100, 0, NULL, &ev, &cu), STORE_ERROR);
+		CHECK_INT(store_fault(fx.s), STORE_FAULT_BUSY);
+		CHECK_INT(store_probe_write(fx.s), STORE_ERROR);
+		CHECK_INT(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL),
+		    SQLITE_OK);
+		sqlite3_close(db);
+	}
+	CHECK_INT(store_session_touch(fx.s, &ss), STORE_OK);
+	CHECK_INT(store_probe_write(fx.s), STORE_OK);
+	/* a fault of another kind is not reported as busy */
+	CHECK_INT(store_user_add(fx.s, "", "$argon2id$x", false, 1, NULL),
+	    STORE_ERROR);
+	CHECK_INT(store_fault(fx.s), STORE_FAULT_OTHER);
+out:
+	store_close(other);
+	fx_close(&fx);
+}
+
+/* cleanup_sweep: every batch its own statement, until a short one. */
+UNIT_TEST(cleanup_sweep_batches)
+{
+	struct fixture fx;
+	struct session ss;
+	struct cleanup_opts o = { .now = 1010, .absolute_age = 1000,
+	    .batch = 2 };
+	int64_t a, n = -1;
+
+	if (fx_open(&fx) != 0) {
+		CHECK(0);
+		return;
+	}
+	a = add_user(fx.s, "alice");
+	for (unsigned char i = 1; i <= 7; i++) {
+		make_session(&ss, i, a, 100, i == 7 ? 5000 : 500);
+		if (i == 7)
+			ss.created_at = 900;
+		CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
+	}
+	o.max_batches = 2;
+	CHECK_INT(cleanup_sweep(fx.s, CLEANUP_SESSIONS, &o, &n), STORE_OK);
+	CHECK_INT(n, 4);
+	o.max_batches = 0;
+	CHECK_INT(cleanup_sweep(fx.s, CLEANUP_SESSIONS, &o, &n), STORE_OK);
+	CHECK_INT(n, 2);
+	CHECK_INT(cleanup_sweep(fx.s, CLEANUP_SESSIONS, &o, &n), STORE_OK);
+	CHECK_INT(n, 0);
+	memset(ss.hash, 7, sizeof ss.hash);
+	CHECK_INT(store_session_get(fx.s, ss.hash, &ss), STORE_OK);
 	fx_close(&fx);
 }
