@@ -5,6 +5,9 @@
  * STAGE_DONE or an HTTP status; only this runner turns a status into an
  * error response, so every error body has the same JSON shape. Stages
  * marked after_response run once the response has been flushed to nginx.
+ * A stage may also return STAGE_HANDOFF: the runner then stops without
+ * touching the response and remembers where (r->resume), so the thread
+ * the request is handed to continues the same table at the same row.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,6 +30,7 @@ static const struct stage stages[] = {
 	{ "connection",	stage_connection,	false },	/* facts, route */
 	{ "session",	stage_session,		false },	/* cookie -> session */
 	{ "activity",	stage_activity,		false },	/* last_seen, ip */
+	{ "handoff",	stage_handoff,		false },	/* password pool */
 	{ "route",	stage_route,		false },	/* the endpoint */
 	{ "cleanup",	stage_cleanup,		true },		/* expired rows */
 };
@@ -80,10 +84,14 @@ chain_run(struct request *r)
 	size_t i;
 	int rc = STAGE_NEXT;
 
-	for (i = 0; i < sizeof stages / sizeof stages[0]; i++) {
+	for (i = r->resume; i < sizeof stages / sizeof stages[0]; i++) {
 		if (stages[i].after_response)
 			continue;
 		rc = stages[i].fn(r);
+		if (rc == STAGE_HANDOFF) {
+			r->resume = i;	/* the stage runs again, on the pool */
+			return STAGE_HANDOFF;
+		}
 		if (rc != STAGE_NEXT)
 			break;
 	}
