@@ -159,6 +159,15 @@ password_threads(void)
 	return cores < PWPOOL_THREADS_MAX ? (int)cores : PWPOOL_THREADS_MAX;
 }
 
+/* Password queue length for n password threads (see pwpool.h). */
+static int
+password_queue(int n)
+{
+	int q = PWPOOL_QUEUE_PER_THREAD * n;
+
+	return q > PWPOOL_QUEUE_MIN ? q : PWPOOL_QUEUE_MIN;
+}
+
 static int
 open_stores(struct server *srv, struct worker *ws, int n)
 {
@@ -277,6 +286,8 @@ audit_daemon(struct server *srv, enum audit_event ev)
 		cJSON_AddNumberToObject(a.detail, "threads", srv->cfg.threads);
 		cJSON_AddNumberToObject(a.detail, "password_threads",
 		    srv->npassword);
+		cJSON_AddNumberToObject(a.detail, "password_queue",
+		    password_queue(srv->npassword));
 		cJSON_AddNumberToObject(a.detail, "pid", (double)getpid());
 	}
 	audit_write(&a);
@@ -315,7 +326,7 @@ run_workers(struct server *srv, struct worker *ws, const sigset_t *set)
 	int started = 0, rc = EXIT_OK;
 
 	if (pwpool_start(&srv->pwpool, &ws[srv->cfg.threads], srv->npassword,
-	    PWPOOL_QUEUE_PER_THREAD * srv->npassword) != 0)
+	    password_queue(srv->npassword)) != 0)
 		rc = EXIT_FAIL;
 	for (; rc == EXIT_OK && started < srv->cfg.threads; started++) {
 		if (pthread_create(&ws[started].thread, NULL, worker_main,
@@ -331,7 +342,7 @@ run_workers(struct server *srv, struct worker *ws, const sigset_t *set)
 		fprintf(stderr, "sessiongw: serving on %s with %d threads "
 		    "and %d password threads (queue %d)\n", srv->cfg.listen,
 		    srv->cfg.threads, srv->npassword,
-		    PWPOOL_QUEUE_PER_THREAD * srv->npassword);
+		    password_queue(srv->npassword));
 		signal_loop(srv, set);
 	}
 	atomic_store(&srv->stopping, true);
