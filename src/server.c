@@ -101,19 +101,23 @@ serve_one(struct worker *w, struct job *job)
 {
 	struct server *srv = w->srv;
 	struct request *r = &job->r;
-	struct job *next;
+	struct job *next = NULL;
 
 	request_begin(r, w, &job->fr, job->fr.envp);
 	if (chain_run(r) == STAGE_HANDOFF) {
 		next = job_new(srv->listen_fd);
-		if (next != NULL && pwpool_submit(srv->pwpool, job) == 0)
-			return next;
-		job_free(next);
-		r->handoff_refused = true;
-		(void)chain_run(r);	/* the handoff stage answers 503 */
+		if (next == NULL || pwpool_submit(srv->pwpool, job) != 0) {
+			job_free(next);
+			next = NULL;
+			r->handoff_refused = true;
+			(void)chain_run(r);	/* the handoff stage: 503 */
+		}
 	}
-	serve_finish(r);
-	return job;
+	if (next == NULL) {	/* not handed off: r is still ours */
+		serve_finish(r);
+		next = job;
+	}
+	return next;
 }
 
 /*

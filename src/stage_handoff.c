@@ -23,13 +23,17 @@
 static bool
 wants_page(struct request *r, char *rd, size_t rdsz)
 {
-	if (body_kind_of(r->content_type) != BODY_FORM)
-		return false;
-	if (request_read_body(r, LOGIN_BODY_MAX) == 0 &&
-	    form_get(r->body.data, r->body.len, "rd", rd, rdsz) == 1)
-		return true;
-	rd[0] = '\0';
-	return wants_html(r);
+	bool page = false;
+
+	if (body_kind_of(r->content_type) == BODY_FORM) {
+		page = request_read_body(r, LOGIN_BODY_MAX) == 0 &&
+		    form_get(r->body.data, r->body.len, "rd", rd, rdsz) == 1;
+		if (!page) {
+			rd[0] = '\0';
+			page = wants_html(r);
+		}
+	}
+	return page;
 }
 
 static int
