@@ -22,8 +22,12 @@ UNIT = REPO / "conf" / "sessiongw.service"
 
 EXPOSED = ["0.0.0.0:9000", "192.0.2.1:9000", "[::]:9000", "gateway.example:9000"]
 LOOPBACK = ["127.0.0.1:9000", "127.0.0.5:9000", "[::1]:9000", "localhost:9000"]
+# setup-session-security's check lines are "warn <text>"; check-config's
+# stderr lines "warn: <text>".
 WARN = re.compile(r"^warn listen = (\S+) is not a loopback address: FastCGI has no "
                   r"authentication", re.M)
+WARN_CHECK_CONFIG = re.compile(r"^warn: listen = (\S+) is not a loopback address: "
+                               r"FastCGI has no authentication", re.M)
 
 
 def unit_keys(text):
@@ -107,7 +111,7 @@ def test_check_config_warns_on_non_loopback_tcp(listen):
     g = config_only(listen)
     try:
         r = g.run("check-config")
-        warns = WARN.findall(r.stderr)
+        warns = WARN_CHECK_CONFIG.findall(r.stderr)
         if listen in EXPOSED:
             assert warns == [listen], r.stderr
         else:
