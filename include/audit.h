@@ -82,7 +82,9 @@ int	audit_chown(uid_t, gid_t, char *err, size_t errsz)
  *     most AUDIT_TEXT_MAX bytes: client text is cut, never refused;
  *   - events a client can trigger without a session are capped per second;
  *     a dropped line is counted, and the next line of that event written
- *     carries the count as detail.suppressed (lines + suppressed = events).
+ *     carries the count as detail.suppressed (lines + suppressed = events);
+ *     counts still owed at daemon_stopped go in its
+ *     detail.suppressed_pending {event: count}.
  * rec->detail is taken over even when the line is dropped.
  */
 void	audit_write(struct audit_rec *);

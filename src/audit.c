@@ -390,6 +390,33 @@ audit_cap_return(enum audit_event ev, unsigned long long dropped)
 	pthread_mutex_unlock(&audit_cap_lock);
 }
 
+/*
+ * Counts still owed when the daemon stops: no later line of those events
+ * will carry them, so daemon_stopped does, as detail.suppressed_pending
+ * {event: count}. Taken (zeroed) here. NULL when nothing is owed.
+ */
+static cJSON *
+audit_cap_drain(void)
+{
+	cJSON *o = NULL;
+
+	pthread_mutex_lock(&audit_cap_lock);
+	for (int i = 0; i < AUDIT__MAX; i++) {
+		struct audit_cap *c = &audit_cap_state[i];
+
+		if (c->suppressed == 0)
+			continue;
+		if (o == NULL && (o = cJSON_CreateObject()) == NULL)
+			break;
+		if (cJSON_AddNumberToObject(o, audit_event_names[i],
+		    (double)c->suppressed) == NULL)
+			break;
+		c->suppressed = 0;
+	}
+	pthread_mutex_unlock(&audit_cap_lock);
+	return o;
+}
+
 unsigned long long
 audit_suppressed(enum audit_event ev)
 {
@@ -413,14 +440,15 @@ add_str(cJSON *o, const char *key, const char *val)
 
 /*
  * The line as JSON text; the caller owns it (cJSON_free). NULL on failure.
- * dropped > 0 adds detail.suppressed. Every string, top level or in detail,
+ * dropped > 0 adds detail.suppressed; daemon_stopped also takes the counts
+ * still owed (detail.suppressed_pending). Every string, top level or in detail,
  * is sanitized and clipped here: the one place all lines pass through.
  */
 static char *
 audit_format(struct audit_rec *rec, unsigned long long dropped)
 {
 	char ts[32], *text = NULL;
-	cJSON *o = NULL, *detail = rec->detail;
+	cJSON *o = NULL, *detail = rec->detail, *pending = NULL;
 	const char *ev = (unsigned)rec->event < AUDIT__MAX ?
 	    audit_event_names[rec->event] : "unknown";
 
@@ -431,6 +459,15 @@ audit_format(struct audit_rec *rec, unsigned long long dropped)
 	    cJSON_AddNumberToObject(detail, "suppressed", (double)dropped) ==
 	    NULL))
 		goto out;
+	if (rec->event == AUDIT_DAEMON_STOPPED &&
+	    (pending = audit_cap_drain()) != NULL) {
+		if (detail == NULL && (detail = cJSON_CreateObject()) == NULL)
+			goto out;
+		if (!cJSON_AddItemToObject(detail, "suppressed_pending",
+		    pending))
+			goto out;
+		pending = NULL;	/* now owned by detail */
+	}
 	audit_timestamp(ts);
 	if ((o = cJSON_CreateObject()) == NULL ||
 	    add_str(o, "ts", ts) == -1 || add_str(o, "event", ev) == -1 ||
@@ -449,6 +486,7 @@ audit_format(struct audit_rec *rec, unsigned long long dropped)
 	json_sanitize(o->child);
 	text = cJSON_PrintUnformatted(o);
 out:
+	cJSON_Delete(pending);
 	cJSON_Delete(detail);
 	cJSON_Delete(o);
 	return text;

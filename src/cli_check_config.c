@@ -27,7 +27,7 @@ cmd_check_config(struct config *cfg, int argc, char **argv)
 	}
 	config_print(cfg, stdout);
 	if (listen_exposed(cfg->listen))
-		fprintf(stderr, "warn listen = %s is not a loopback address: "
+		fprintf(stderr, "warn: listen = %s is not a loopback address: "
 		    "%s\n", cfg->listen, listen_exposed_warning());
 	return EXIT_OK;
 }

@@ -98,6 +98,25 @@ check_owner(struct setup *s, const char *what, const char *path)
 	    "chown %s %s", what, path, s->cfg->user, s->cfg->user, path);
 }
 
+/*
+ * The database (password hashes, every user's cache rows) and the audit
+ * log (who signed in from where) are the daemon's alone: warn when group
+ * or others may read them (the old unit's Group=www-data + UMask=0027 gave
+ * them to every web server process).
+ */
+static void
+check_private(struct setup *s, const char *what, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
+		return;
+	cli_check(&s->chk, CHECK_WARN, "%s %s is accessible by group/others "
+	    "(mode %03o): chmod 600 %s", what, path,
+	    (unsigned)(st.st_mode & 0777), path);
+}
+
 static void
 check_daemon_user(struct setup *s)
 {
@@ -175,6 +194,7 @@ check_audit_log(struct setup *s)
 		cli_check(&s->chk, CHECK_OK, "audit log %s opened for append",
 		    path);
 		check_owner(s, "audit log", path);
+		check_private(s, "audit log", path);
 	}
 }
 
@@ -204,6 +224,7 @@ check_database(struct setup *s)
 	}
 	cli_check(&s->chk, CHECK_OK, "database writable");
 	check_owner(s, "database", path);
+	check_private(s, "database", path);
 	check_owner(s, "database directory", dir);
 }
 
@@ -444,6 +465,11 @@ cmd_setup(struct config *cfg, int argc, char **argv)
 
 	if ((rc = setup_parse(argc, argv, &s)) != EXIT_OK)
 		return rc;
+	/*
+	 * Whatever the admin's shell umask (022 on Debian), the database,
+	 * its journals, the key and the audit log this creates are private.
+	 */
+	(void)umask(S_IRWXG | S_IRWXO);
 	/* Key bytes only ever live in locked memory wiped on free. */
 	if ((keys = sodium_allocarray(KEYS_PER_FILE, sizeof *keys)) == NULL) {
 		cli_error("out of memory");

@@ -22,8 +22,12 @@ UNIT = REPO / "conf" / "sessiongw.service"
 
 EXPOSED = ["0.0.0.0:9000", "192.0.2.1:9000", "[::]:9000", "gateway.example:9000"]
 LOOPBACK = ["127.0.0.1:9000", "127.0.0.5:9000", "[::1]:9000", "localhost:9000"]
+# setup-session-security's check lines are "warn <text>"; check-config's
+# stderr lines "warn: <text>".
 WARN = re.compile(r"^warn listen = (\S+) is not a loopback address: FastCGI has no "
                   r"authentication", re.M)
+WARN_CHECK_CONFIG = re.compile(r"^warn: listen = (\S+) is not a loopback address: "
+                               r"FastCGI has no authentication", re.M)
 
 
 def unit_keys(text):
@@ -107,7 +111,7 @@ def test_check_config_warns_on_non_loopback_tcp(listen):
     g = config_only(listen)
     try:
         r = g.run("check-config")
-        warns = WARN.findall(r.stderr)
+        warns = WARN_CHECK_CONFIG.findall(r.stderr)
         if listen in EXPOSED:
             assert warns == [listen], r.stderr
         else:
@@ -154,3 +158,26 @@ def test_metrics_only_from_loopback():
         assert g.get("/session/validate", source="127.0.0.2", cookie=tok).status == 200
     finally:
         g.close()
+
+
+# ---------------------------------------------------------------- setup
+
+def test_setup_creates_private_files_and_warns_on_readable_ones():
+    """setup-session-security run from a shell with umask 022 still creates
+    the database, key and audit log 0600; a database left readable by
+    others (an old deployment) is a warn with the fix."""
+    need_binary()
+    g = config_only("unix:/run/sessiongw-test-unused.sock")
+    old = os.umask(0o022)
+    try:
+        r = g.setup()
+        for p in (g.db_path, g.audit_path, g.key_path):
+            assert os.stat(p).st_mode & 0o077 == 0, "%s mode %o" % (p, os.stat(p).st_mode)
+        assert "is accessible by group/others" not in r.stdout
+        os.chmod(g.db_path, 0o644)
+        r = g.setup()
+        assert ("warn database %s is accessible by group/others (mode 644): chmod 600"
+                % g.db_path) in r.stdout, r.stdout
+    finally:
+        os.umask(old)
+        shutil.rmtree(g.tmp, ignore_errors=True)

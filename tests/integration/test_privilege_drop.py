@@ -7,15 +7,16 @@ opened right after bind). A symlink (or a hard link) where the audit log
 should be is refused with an error naming the file, and what it points at
 stays root-owned. These tests need root; they skip otherwise.
 """
+import grp
 import os
 import pwd
-import grp
+import shutil
 import stat
 import subprocess
 
 import pytest
 
-from conftest import Gateway, SESSIONGW_BIN, need_binary, unix_connectable, wait_for
+from conftest import Gateway, SESSIONGW_BIN, _PROCS, need_binary, unix_connectable, wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -142,5 +143,41 @@ def test_unknown_socket_group_is_refused():
         assert rc is not None and rc != 0
         assert "no-such-group-sgw" in err
         assert not g.sock.exists()
+    finally:
+        g.close()
+
+
+def test_unprivileged_daemon_gives_socket_to_socket_group():
+    """The shipped unit's way: started as sessiongw:sessiongw with www-data
+    as a supplementary group (here nobody:nogroup + www-data), the daemon
+    gives only its socket to socket_group; nginx signs in through it."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) not installed")
+    g = gateway(user="", socket_group=GROUP)
+    pw = pwd.getpwnam(USER)
+    wgid = grp.getgrnam(GROUP).gr_gid
+    try:
+        g.add_user("alice", "pw-alice-Qx7!vault")
+        for root, dirs, files in os.walk(g.tmp):
+            for n in dirs + files:
+                os.lchown(os.path.join(root, n), pw.pw_uid, pw.pw_gid)
+        os.chown(g.tmp, pw.pw_uid, pw.pw_gid)
+        log = open(g.p("daemon.log"), "ab")
+        g.daemon = subprocess.Popen(
+            [setpriv, "--reuid", USER, "--regid", str(pw.pw_gid), "--groups", GROUP,
+             SESSIONGW_BIN, "-c", str(g.conf), "serve"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        log.close()
+        _PROCS.append(g.daemon)
+        wait_for(lambda: unix_connectable(g.sock) or g.daemon.poll() is not None,
+                 15, "the socket")
+        assert g.daemon.poll() is None, open(g.p("daemon.log")).read()
+        s = os.lstat(g.sock)
+        assert (s.st_uid, s.st_gid) == (pw.pw_uid, wgid)
+        assert stat.S_IMODE(s.st_mode) == 0o660
+        # The daemon's files keep its own group, not www-data.
+        assert os.lstat(g.db_path).st_gid == pw.pw_gid
+        assert g.login("alice")
     finally:
         g.close()
