@@ -87,6 +87,12 @@ bool	store_health_fault(struct store_health *, enum store_fault,
  */
 int	store_health_bookkeeping(struct store_health *, struct store *,
 	    int64_t now, bookkeeping_fn, const void *arg);
+/*
+ * The same without the backoff: for the healthz probe, which must see a
+ * lock go as soon as it goes.
+ */
+int	store_health_try(struct store_health *, struct store *, int64_t now,
+	    bookkeeping_fn, const void *arg);
 /* The daemon's bookkeeping writes, as bookkeeping_fn. */
 int	bookkeeping_touch(struct store *, const void *session);
 int	bookkeeping_delete(struct store *, const void *session_hash);

@@ -46,11 +46,12 @@ ep_healthz(struct request *r)
 		return STAGE_DONE;
 	}
 	/*
-	 * Under the bookkeeping rules (anyone may call healthz: a flood of
-	 * probes must not park the workers on a lock). A busy or full store
-	 * is recorded there; skipped during a backoff, the last fault stands.
+	 * With the bookkeeping waits (anyone may call healthz: a flood of
+	 * probes must not park the workers on a lock), but not the backoff:
+	 * the probe must see a lock go as soon as it goes. A busy or full
+	 * store is recorded by store_health_try.
 	 */
-	rc = store_health_bookkeeping(h, st, r->now, bookkeeping_probe, NULL);
+	rc = store_health_try(h, st, r->now, bookkeeping_probe, NULL);
 	if (rc == STORE_ERROR)
 		(void)store_health_fault(h, store_fault(st), r->now);
 	else if (rc == STORE_OK)

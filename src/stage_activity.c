@@ -57,10 +57,10 @@ ip_changed(struct request *r)
 
 /*
  * Write the activity. A busy or full store skips the write (counted), as
- * does a backoff after one (store_health.h): the
- * request is judged on the row as read, and as last_seen did not move the
- * next request writes it. The in-memory copy goes back to what was read,
- * so no cookie Max-Age slides past the expiry the row really holds.
+ * does the backoff after one (store_health.h): the request is judged on
+ * the row as read, and as last_seen did not move, a later request writes
+ * it. The in-memory copy goes back to what was read, so no cookie Max-Age
+ * slides past the expiry the row really holds.
  */
 static int
 touch(struct request *r, const struct session *read)
@@ -81,8 +81,8 @@ touch(struct request *r, const struct session *read)
 	return STAGE_NEXT;
 }
 
-static int
-record_activity(struct request *r)
+int
+stage_activity(struct request *r)
 {
 	const struct config *cfg = &r->w->srv->cfg;
 	struct session *s = &r->sess, read;
@@ -90,6 +90,8 @@ record_activity(struct request *r)
 	int64_t expires;
 	int rc;
 
+	if (r->sess_state != SESS_VALID)
+		return STAGE_NEXT;
 	moved_ip = s->ip[0] != '\0' && strcmp(s->ip, r->remote_addr) != 0;
 	if (moved_ip) {
 		rc = ip_changed(r);
@@ -109,12 +111,4 @@ record_activity(struct request *r)
 	snprintf(s->ip, sizeof s->ip, "%s", r->remote_addr);
 	snprintf(s->user_agent, sizeof s->user_agent, "%s", r->user_agent);
 	return touch(r, &read);
-}
-
-int
-stage_activity(struct request *r)
-{
-	if (r->sess_state != SESS_VALID)
-		return STAGE_NEXT;
-	return record_activity(r);
 }

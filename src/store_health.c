@@ -111,11 +111,18 @@ int
 store_health_bookkeeping(struct store_health *h, struct store *st,
     int64_t now, bookkeeping_fn fn, const void *arg)
 {
+	if (!store_health_bookkeeping_ok(h, now))
+		return STORE_SKIPPED;
+	return store_health_try(h, st, now, fn, arg);
+}
+
+int
+store_health_try(struct store_health *h, struct store *st, int64_t now,
+    bookkeeping_fn fn, const void *arg)
+{
 	bool no_one = false, long_wait;
 	int rc;
 
-	if (!store_health_bookkeeping_ok(h, now))
-		return STORE_SKIPPED;
 	long_wait = atomic_compare_exchange_strong(&h->long_waiter, &no_one,
 	    true);
 	store_set_wait(st, long_wait ? STORE_WAIT_BOOKKEEPING_MS :

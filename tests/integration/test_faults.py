@@ -48,6 +48,21 @@ def test_database_fault_is_clean_500():
         g.close()
 
 
+def test_healthz_503_when_reads_fail():
+    """healthz is 503 only when the database cannot be read (its first
+    step, the read, is the injected fault), and ok again after."""
+    g = Gateway(threads=1).start()
+    try:
+        _restart_with_env(g, SESSIONGW_FAULT_STEP="1")
+        r = g.get("/session/healthz")
+        assert r.status == 503, r
+        assert "unavailable" in r.text
+        r = g.get("/session/healthz")
+        assert r.status == 200 and r.text.strip() == "ok", r
+    finally:
+        g.close()
+
+
 def _mount_tmpfs(path, size):
     path.mkdir()
     rc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size,

@@ -255,3 +255,31 @@ def test_sixteen_concurrent_validates_all_answered_while_locked():
         assert total < 10.0, "80 validates took %.1f s while locked" % total
     finally:
         g.close()
+
+
+def test_skipped_write_slides_no_cookie_expiry():
+    """With Max-Age cookies, validate re-sends the cookie when it slides the
+    expiry. A skipped activity write slid nothing in the database, so the
+    cookie must not promise more than the row holds: no refreshed cookie
+    while locked, and the expiry the session reports stays the stored one."""
+    g = Gateway(threads=4, overrides={"session": {"expire_at_browser_close": False,
+                                                  "cookie_age": 600}}).start()
+    try:
+        token = g.login("alice")
+        time.sleep(1.1)
+        r = g.validate(token)                   # unlocked: slides, re-sends
+        assert r.status == 200 and r.cookies(), r
+        stored = session_row(g, token)["expires_at"]
+        time.sleep(1.1)
+        with write_locked(g.db_path):
+            r = g.validate(token)
+            assert r.status == 200, r
+            assert not r.cookies(), "a Max-Age slid past the stored expiry: %r" % r
+            info = g.get("/session", cookie=token)
+            assert info.status == 200 and info.json()["expires_at"] == stored, info
+        time.sleep(1.1)
+        r = g.validate(token)                   # after: slides again
+        assert r.status == 200 and r.cookies(), r
+        assert session_row(g, token)["expires_at"] > stored
+    finally:
+        g.close()
