@@ -25,8 +25,12 @@
 #define STORE_NOTFOUND	1
 #define STORE_EXISTS	2
 
-#define USER_NAME_MAX	64	/* bytes, without NUL */
-#define PWHASH_MAX	128	/* crypto_pwhash_STRBYTES */
+#define USER_NAME_MAX	150	/* bytes, without NUL (Django's limit) */
+/*
+ * Room for any stored hash with its NUL: argon2id from crypto_pwhash_str
+ * (< 128) and imported ones (Django pbkdf2_sha256 ~88, argon2 ~100).
+ */
+#define PWHASH_MAX	256
 #define IP_MAX		64
 #define UA_MAX		512	/* user agents are truncated to this */
 #define CTYPE_MAX	128

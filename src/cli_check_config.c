@@ -13,6 +13,7 @@ int
 cmd_check_config(struct config *cfg, int argc, char **argv)
 {
 	static const struct option none[] = { { .name = NULL } };
+	char	 why[512];
 	int	 c;
 
 	cli_getopt_reset();
@@ -23,5 +24,8 @@ cmd_check_config(struct config *cfg, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	config_print(cfg, stdout);
+	/* A warning, not an error: the config works, the site may not. */
+	if (config_cookie_name_warning(cfg, why, sizeof why) != 0)
+		fprintf(stderr, "warn: %s\n", why);
 	return EXIT_OK;
 }

@@ -310,7 +310,10 @@ static void
 check_cookie(struct setup *s)
 {
 	const struct config *cfg = s->cfg;
+	char	 why[512];
 
+	if (config_cookie_name_warning(cfg, why, sizeof why) != 0)
+		cli_check(&s->chk, CHECK_WARN, "%s", why);
 	if (cfg->cookie_secure == SECURE_FALSE)
 		cli_check(&s->chk, CHECK_WARN, "cookie_secure = false: the "
 		    "session cookie is also sent over plain HTTP; set "

@@ -22,6 +22,8 @@ struct user_args {
 	const char	*name;
 	bool		 admin;
 	bool		 from_stdin;
+	size_t		 min_password;	/* [login] min_password_length */
+	const char	*file;		/* import: the file to read */
 };
 
 /* Options a user subcommand accepts (bits of user_cmd.opts). */
@@ -43,9 +45,12 @@ db_error(struct store *st)
 	return EXIT_FAIL;
 }
 
-/* Read and hash a new password; the clear text never outlives this. */
+/*
+ * Read and hash a new password; the clear text never outlives this.
+ * Shorter than min bytes is refused before hashing.
+ */
 static int
-new_password_hash(bool from_stdin, char hash[PWHASH_MAX])
+new_password_hash(bool from_stdin, size_t min, char hash[PWHASH_MAX])
 {
 	char	 pw[PASSWORD_MAX + 1], err[256];
 	int	 rc = -1;
@@ -57,6 +62,11 @@ new_password_hash(bool from_stdin, char hash[PWHASH_MAX])
 	}
 	if (pw[0] == '\0') {
 		cli_error("empty password refused");
+		goto out;
+	}
+	if (strlen(pw) < min) {
+		cli_error("password too short: at least %zu characters "
+		    "([login] min_password_length)", min);
 		goto out;
 	}
 	if (password_hash(pw, hash, PWHASH_MAX) != 0) {
@@ -96,7 +106,7 @@ user_add(struct store *st, const struct user_args *a)
 	}
 	if (r != STORE_NOTFOUND)
 		return db_error(st);
-	if (new_password_hash(a->from_stdin, hash) != 0)
+	if (new_password_hash(a->from_stdin, a->min_password, hash) != 0)
 		goto out;
 	r = store_user_add(st, a->name, hash, a->admin, (int64_t)time(NULL),
 	    &id);
@@ -129,7 +139,7 @@ user_passwd(struct store *st, const struct user_args *a)
 
 	if (cli_user_find(st, a->name, &u) != 0)
 		return EXIT_FAIL;
-	if (new_password_hash(a->from_stdin, hash) != 0)
+	if (new_password_hash(a->from_stdin, a->min_password, hash) != 0)
 		goto out;
 	if (store_user_set_password(st, u.id, hash, (int64_t)time(NULL)) !=
 	    STORE_OK || store_session_delete_user(st, u.id, &n) != STORE_OK) {
@@ -279,7 +289,9 @@ int
 cmd_user(struct config *cfg, int argc, char **argv)
 {
 	const struct user_cmd *uc = NULL;
-	struct user_args a = { .name = NULL };
+	struct user_args a = {
+		.min_password = (size_t)cfg->login_min_password_length,
+	};
 	struct store	*st = NULL;
 	char		 shown[40];
 	int		 rc;

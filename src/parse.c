@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "parse.h"
+#include "store.h"
 
 
 static bool
@@ -528,4 +529,21 @@ origin_allowed(const char *origin, bool https, const char *host,
 		if (allowed[i][0] != '\0' && strcasecmp(origin, allowed[i]) == 0)
 			return true;
 	return false;
+}
+
+bool
+username_valid(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; s[n] != '\0'; n++) {
+		unsigned char c = (unsigned char)s[n];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '@' || c == '.' ||
+		    c == '+' || c == '_' || c == '-';
+
+		if (!ok || n >= USER_NAME_MAX)
+			return false;
+	}
+	return n > 0;
 }
