@@ -14,7 +14,7 @@ PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 CC	?= cc
-PKGS	:= fcgi sqlite3 libsodium libcjson inih
+PKGS	:= fcgi sqlite3 libsodium libcjson inih libcrypto libargon2
 VERSION	:= 0.1.0
 
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -80,7 +80,8 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	    build-essential pkg-config libfcgi-dev libsqlite3-dev libsodium-dev \
 	    libcjson-dev libinih-dev nginx-light curl sqlite3 jq \
-	    python3 python3-pytest valgrind
+	    python3 python3-pytest valgrind \
+	    libssl-dev libargon2-dev python3-django python3-argon2 gunicorn
 
 # Integration tests with the daemon and CLI under valgrind memcheck.
 valgrind: $(B)/sessiongw

@@ -43,6 +43,7 @@ struct user {
 	char	pwhash[PWHASH_MAX];
 	bool	admin;
 	bool	locked;
+	bool	must_reset;	/* imported hash we cannot verify; implies locked */
 	int64_t	pw_changed_at;	/* Unix seconds of the last password set */
 	int64_t	created_at;
 };
@@ -90,11 +91,28 @@ int	store_user_by_name(struct store *, const char *name, struct user *);
 int	store_user_by_id(struct store *, int64_t id, struct user *);
 int	store_user_set_password(struct store *, int64_t id, const char *pwhash,
 	    int64_t now);
+/*
+ * Replace old_hash by new_hash for the same password (an imported hash
+ * upgraded at sign-in): pw_changed_at is kept, so no session ends.
+ * STORE_NOTFOUND when the stored hash is no longer old_hash.
+ */
+int	store_user_rehash(struct store *, int64_t id, const char *old_hash,
+	    const char *new_hash);
 int	store_user_set_locked(struct store *, int64_t id, bool locked);
 int	store_user_del(struct store *, int64_t id);
 /* A nonzero return from a callback stops the walk and is returned. */
 typedef int (*store_user_cb)(void *arg, const struct user *);
 int	store_user_list(struct store *, store_user_cb, void *arg);
+
+/*
+ * Bulk import (user import): insert users[0..n) in ONE transaction, all or
+ * nothing. A name already taken is skipped, never overwritten;
+ * inserted[i] (n entries, caller's) says whether row i was added. id is
+ * ignored; name, pwhash, admin, locked, must_reset, pw_changed_at and
+ * created_at are stored as given.
+ */
+int	store_user_import(struct store *, const struct user *users, size_t n,
+	    bool *inserted) __attribute__((warn_unused_result));
 
 /*
  * Sessions. create: STORE_EXISTS for a duplicate hash, STORE_NOTFOUND when
