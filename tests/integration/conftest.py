@@ -470,6 +470,9 @@ class Gateway:
             text, n = re.subn(pat, rep, text)
             if n != 1:
                 raise AssertionError("example-site.conf: expected one %r" % pat)
+        # the app identity snippets (sessiongw-app-proxy.conf, ...)
+        text = text.replace("/etc/nginx/snippets/sessiongw-app-",
+                            str(SNIPPET.parent / "sessiongw-app-"))
         return text
 
     def write_nginx_conf(self):
