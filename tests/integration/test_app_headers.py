@@ -6,6 +6,7 @@ the client sent, in protected and unprotected locations alike."""
 import http.server
 import json
 import os
+import re
 import socket
 import struct
 import threading
@@ -207,3 +208,22 @@ def test_admin_flag(app):
     got = seen(app.get("/proxy/private/x", cookie=tok))
     assert got["HTTP_X_SESSION_USER"] == "carol"
     assert got["HTTP_X_SESSION_ADMIN"] == "1"
+
+
+def app_locations(text):
+    """(header, body) of each location block of an nginx file (no nesting)."""
+    return re.findall(r"(location[^{]*)\{([^}]*)\}", text)
+
+
+@pytest.mark.parametrize("conf", ["conf/nginx/example-site.conf",
+                                  "conf/django/nginx-site.conf"])
+def test_shipped_sites_include_the_snippet_wherever_they_pass_to_an_app(conf):
+    text = re.sub(r"#[^\n]*", "", (REPO / conf).read_text())
+    passing = 0
+    for head, body in app_locations(text):
+        m = re.search(r"\b(proxy|uwsgi|fastcgi)_pass\s+([^;]+);", body)
+        if not m or m.group(2).strip() == "sessiongw":
+            continue
+        passing += 1
+        assert "sessiongw-app-%s.conf" % m.group(1) in body, (conf, head)
+    assert passing >= 2, "expected a protected and a public app location in " + conf
