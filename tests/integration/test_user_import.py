@@ -287,3 +287,15 @@ def test_user_list_marks_must_reset(imported):
     out = g.run("user", "list").stdout
     assert re.search(r"(?m)^\d+ +dj\.unusable +no +reset ", out), out
     assert re.search(r"(?m)^\d+ +dj\.inactive +no +yes ", out), out
+
+
+def test_dumpdata_jsonl_and_stdin(make_gw):
+    """`dumpdata --format jsonl` (one Django object per line), from stdin."""
+    g = make_gw(users={})
+    h = django_hashes([["x", "jsonl-password-1", "pbkdf2_sha256"]])["x"]
+    lines = "\n".join(json.dumps(dj_user(i, "jl%d" % i, h, su=(i == 1)))
+                      for i in range(1, 4)) + "\n"
+    r = g.run("user", "import", "-", input=lines)
+    assert r.stdout.strip() == ("imported 3 users (1 admins, 0 locked, 0 need a "
+                                "password reset), skipped 0 existing"), r.stdout
+    assert g.login_response("jl2", "jsonl-password-1").status == 200
