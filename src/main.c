@@ -89,7 +89,8 @@ static const struct command commands[] = {
 	{
 		.name = "user",
 		.fn = cmd_user,
-		.summary = "manage users (add, passwd, del, list, lock, unlock)",
+		.summary = "manage users (add, passwd, del, list, lock, unlock, "
+		    "import, export)",
 		.usage =
 		    "usage: sessiongw [-c FILE] user add NAME [--admin] "
 		    "[--password-stdin]\n"
@@ -99,11 +100,18 @@ static const struct command commands[] = {
 		    "       sessiongw [-c FILE] user list\n"
 		    "       sessiongw [-c FILE] user lock NAME\n"
 		    "       sessiongw [-c FILE] user unlock NAME\n"
+		    "       sessiongw [-c FILE] user import FILE\n"
+		    "       sessiongw [-c FILE] user export > users.jsonl\n"
 		    "\n"
-		    "NAME is 1-64 characters of A-Z a-z 0-9 . _ @ -\n"
+		    "NAME is 1-150 characters of A-Z a-z 0-9 @ . + _ -\n"
 		    "The password is read from the first line of stdin with\n"
-		    "--password-stdin, else prompted twice without echo.\n"
-		    "passwd and lock revoke all of the user's sessions.\n",
+		    "--password-stdin, else prompted twice without echo, and\n"
+		    "must have [login] min_password_length characters.\n"
+		    "passwd and lock revoke all of the user's sessions.\n"
+		    "import reads `manage.py dumpdata auth.user` JSON (or the\n"
+		    "JSON Lines of export); existing names are skipped; a\n"
+		    "malformed file imports nothing. export prints password\n"
+		    "hashes: keep the output private.\n",
 	},
 	{
 		.name = "sessions",
@@ -124,11 +132,14 @@ static const struct command commands[] = {
 		    "usage: sessiongw [-c FILE] audit [--since T] [--until T] "
 		    "[--user NAME]\n"
 		    "       [--event E[,E...]] [--ip ADDR] [--json] [--follow]\n"
+		    "       [--file FILE]\n"
 		    "\n"
 		    "Print the audit log as a table, or the raw JSON lines with\n"
 		    "--json. T is RFC 3339 (2026-11-28T21:00:00Z) or a duration\n"
 		    "back from now: 90s, 15m, 2h, 7d. --follow keeps reading new\n"
-		    "lines (and follows log rotation) until interrupted.\n",
+		    "lines (and follows log rotation) until interrupted.\n"
+		    "--file reads FILE instead of [server] audit_log: a rotated\n"
+		    "log (audit.log.1), or - for stdin (zcat audit.log.2.gz |).\n",
 	},
 	{
 		.name = "stats",
