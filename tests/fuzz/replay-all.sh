@@ -1,10 +1,17 @@
 #!/bin/sh
-# replay-all.sh NAME... - every checked-in corpus file through its harness
-# ($FUZZ_REPLAY_DIR/fuzz-replay-NAME tests/fuzz/corpus/NAME), built with
-# the normal compiler. A part of `make test` (tests/run-all.sh); the last
-# line sums them: "N passed, N failed".
+# replay-all.sh [NAME...] - every checked-in corpus file through its
+# harness ($FUZZ_REPLAY_DIR/fuzz-replay-NAME tests/fuzz/corpus/NAME), built
+# with the normal compiler. Default: every folder under tests/fuzz/corpus.
+# A part of `make test` (tests/run-all.sh); the last line sums them:
+# "N passed, N failed".
 set -u
 : "${FUZZ_REPLAY_DIR:=$PWD/build}"
+if [ $# -eq 0 ]; then
+	for d in tests/fuzz/corpus/*/; do
+		d=${d%/}
+		set -- "$@" "${d##*/}"
+	done
+fi
 pass=0 fail=0
 for name in "$@"; do
 	bin=$FUZZ_REPLAY_DIR/fuzz-replay-$name
