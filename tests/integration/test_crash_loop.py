@@ -15,6 +15,7 @@ answer; a row that matches no sent value is a failure.
 Run with `pytest -s` to see the rounds and the rows verified."""
 
 import hashlib
+import http.client
 import random
 import signal
 import sqlite3
@@ -104,11 +105,14 @@ def writer(g, ledger, i, stop, errors):
                 if r.status not in (502, 503, 504):
                     errors.append("%s PUT %s -> %r" % (user, key, r))
                 time.sleep(0.05)
-        except OSError:
+        except (OSError, http.client.HTTPException):
             # the connection went down with the daemon: no answer, no ack
             with ledger.lock:
                 ledger.counts["no answer"] += 1
             time.sleep(0.05)
+        except Exception as e:  # noqa: B902 - a client bug fails the test
+            errors.append("%s: %r" % (user, e))
+            return
 
 
 def check_db(g, sent, acked, sessions):
