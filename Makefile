@@ -3,6 +3,9 @@
 #   make            build ./sessiongw
 #   make test       unit + integration tests (real nginx, daemon, SQLite)
 #   make check      the same tests, built with ASan + UBSan
+#   make tsan       integration tests, daemon built with ThreadSanitizer
+#   make fuzz       every libFuzzer harness for FUZZ_SECONDS each (clang)
+#   make fuzz-replay  the checked-in fuzz corpus through every harness
 #   make deps       install the Debian packages needed to build and test
 #   make browser    sign-in pages in headless Chromium
 #   make valgrind   integration tests with sessiongw under valgrind
@@ -36,6 +39,11 @@ SRC	:= $(sort $(wildcard src/*.c))
 LIBSRC	:= $(filter-out src/main.c,$(SRC))
 OBJ	:= $(patsubst src/%.c,$(B)/%.o,$(LIBSRC)) $(B)/sql_migrations.o
 UNITSRC	:= $(sort $(wildcard tests/unit/*.c))
+# One libFuzzer harness per parser family: tests/fuzz/fuzz_NAME.c, seeds in
+# tests/fuzz/corpus/NAME/.
+FUZZ_NAMES := cookie login_body cache_key config audit_line
+FUZZ_REPLAY := $(patsubst %,$(B)/fuzz-replay-%,$(FUZZ_NAMES))
+FUZZ_SECONDS ?= 60
 SQL	:= $(sort $(wildcard sql/*.sql))
 
 all: sessiongw
@@ -59,15 +67,50 @@ $(B)/sql_migrations.o: $(B)/sql_migrations.c
 $(B)/unit_tests: $(UNITSRC) $(OBJ) | $(B)
 	$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $(UNITSRC) $(OBJ) $(LIBS)
 
+# The fuzz harnesses built with the normal compiler around a replay
+# driver: `make test` runs every corpus file through them.
+$(B)/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(OBJ) | $(B)
+	$(CC) $(CFLAGS_ALL) -Itests/fuzz $(LDFLAGS_ALL) -o $@ $< tests/fuzz/replay.c $(OBJ) $(LIBS)
+
+# The same harnesses linked with libFuzzer (only under `make fuzz`, CC=clang).
+$(B)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(OBJ) | $(B)
+	$(CC) $(CFLAGS_ALL) -Itests/fuzz -fsanitize=fuzzer $(LDFLAGS_ALL) -o $@ $< $(OBJ) $(LIBS)
+
 $(B):
 	mkdir -p $(B)
 
 unit: $(B)/unit_tests
 	$(B)/unit_tests
 
-test: $(B)/sessiongw $(B)/unit_tests
+test: $(B)/sessiongw $(B)/unit_tests $(FUZZ_REPLAY)
 	SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw UNIT_BIN=$(CURDIR)/$(B)/unit_tests \
-	    sh tests/run-all.sh
+	    FUZZ_REPLAY_DIR=$(CURDIR)/$(B) sh tests/run-all.sh
+
+fuzz-replay: $(FUZZ_REPLAY)
+	FUZZ_REPLAY_DIR=$(CURDIR)/$(B) sh tests/fuzz/replay-all.sh $(FUZZ_NAMES)
+
+# libFuzzer, ASan and UBSan need clang; the objects go to build-fuzz.
+# New corpus units land in build-fuzz/corpus/NAME, crashes in
+# build-fuzz/crashes/; the checked-in seeds are only read.
+fuzz:
+	$(MAKE) --no-print-directory B=build-fuzz CC=clang \
+	    OPT='-O1 -g -fno-omit-frame-pointer' \
+	    EXTRA_CFLAGS='-fsanitize=fuzzer-no-link,address,undefined' \
+	    EXTRA_LDFLAGS='-fsanitize=address,undefined' fuzz-run
+
+fuzz-run: $(patsubst %,$(B)/fuzz_%,$(FUZZ_NAMES))
+	sh tests/fuzz/run.sh $(B) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# Integration tests with the daemon built with ThreadSanitizer (gcc) in
+# build-tsan. Races inside the uninstrumented libfcgi/sqlite/libsodium are
+# suppressed in tests/tsan.supp; none in our code is.
+tsan:
+	$(MAKE) --no-print-directory B=build-tsan OPT='-O1 -g -fno-omit-frame-pointer' \
+	    EXTRA_CFLAGS='-fsanitize=thread' EXTRA_LDFLAGS='-fsanitize=thread' \
+	    tsan-run
+
+tsan-run: $(B)/sessiongw
+	SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw sh tests/tsan-run.sh
 
 # Same tests, sanitized build in its own folder.
 check:
@@ -80,7 +123,7 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	    build-essential pkg-config libfcgi-dev libsqlite3-dev libsodium-dev \
 	    libcjson-dev libinih-dev nginx-light curl sqlite3 jq \
-	    python3 python3-pytest valgrind \
+	    python3 python3-pytest valgrind clang libclang-rt-dev \
 	    libssl-dev libargon2-dev python3-django python3-argon2 gunicorn \
 	    logrotate
 
@@ -150,6 +193,6 @@ install: $(B)/sessiongw
 	    $(DESTDIR)$(DOCDIR)/examples/django/sessiongw_django/management/commands/
 
 clean:
-	rm -rf build build-asan sessiongw
+	rm -rf build build-asan build-tsan build-fuzz sessiongw
 
-.PHONY: all unit test check valgrind browser bench deps demo demo-stop install clean
+.PHONY: all unit test check tsan tsan-run fuzz fuzz-run fuzz-replay valgrind browser bench deps demo demo-stop install clean

@@ -4,7 +4,7 @@
  * Pure functions: no I/O, no globals, no allocation except inside cJSON for
  * JSON login bodies. Each raw input becomes a parsed value or an error here,
  * so the stages never look at raw bytes. All of it is fuzzed
- * (tests/fuzz/fuzz_parse.c).
+ * (tests/fuzz/: fuzz_cookie.c, fuzz_login_body.c, fuzz_cache_key.c).
  */
 #include <arpa/inet.h>
 #include <ctype.h>

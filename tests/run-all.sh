@@ -4,7 +4,9 @@
 # Run from the repository root by `make test` (or `make check`), with
 #   SESSIONGW_BIN  the daemon binary under test
 #   UNIT_BIN       the unit test binary
-# Parts: unit tests ("unit: N passed, N failed"), the CLI tests
+# Parts: unit tests ("unit: N passed, N failed"), the fuzz corpus replayed
+# through every harness (tests/fuzz/replay-all.sh, with FUZZ_REPLAY_DIR
+# the folder of the fuzz-replay-* binaries), the CLI tests
 # (tests/cli/test_cli.sh, last line "N passed, N failed"), the integration
 # tests (pytest, real nginx + daemon + SQLite). Each part's output stays
 # visible; the last line sums them: "N passed, N failed[, N skipped]".
@@ -72,6 +74,10 @@ if [ -x "$UNIT_BIN" ]; then
 else
 	echo "run-all: unit: $UNIT_BIN not found" >&2
 	total_fail=$((total_fail + 1)) status=1
+fi
+
+if [ -n "${FUZZ_REPLAY_DIR:-}" ]; then
+	run fuzz-replay sh tests/fuzz/replay-all.sh
 fi
 
 if [ -f tests/cli/test_cli.sh ]; then

@@ -181,9 +181,8 @@ def test_ttl_expiry(gw, toks):
     assert_json_error(get(gw, "short", a), 404)
     assert get(gw, "forever", a).body == b"f"
     assert get(gw, "dflt", a).body == b"d"  # default_timeout 300
-    # a DELETE of an expired row answers like a missing one or removes it;
-    # either way it stays gone
-    assert delete(gw, "short", a).status in (204, 404)
+    # an expired row is a missing one: DELETE answers 404, and it stays gone
+    assert_json_error(delete(gw, "short", a), 404)
     assert get(gw, "short", a).status == 404
 
 

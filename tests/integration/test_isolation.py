@@ -25,7 +25,10 @@ OPS_PER_THREAD = 1500  # 8 * 1500 = 12000 operations in the disjoint test
 SHARED_OPS_PER_THREAD = 800
 KEYS = ["k%d" % i for i in range(10)]
 GLOBAL_KEYS = ["g%d" % i for i in range(4)]
-DEADLINE = 50          # seconds per sub-test, a guard against hangs
+# Not a time limit: a thread still running after this long is hung (a
+# deadlock), not slow. The run time is printed, never asserted; the figure
+# for throughput is `make bench`'s.
+HANG_GUARD = 900
 
 USERS = {"iso%02d" % i: ("pw-iso%02d-%s" % (i, "Xq9!" * 2), i < NADMINS)
          for i in range(NUSERS)}
@@ -168,7 +171,7 @@ def run_threads(target, n):
     for t in ts:
         t.start()
     for t in ts:
-        t.join(DEADLINE + 10)
+        t.join(HANG_GUARD)
     alive = [t for t in ts if t.is_alive()]
     return time.monotonic() - t0, errs, alive
 
@@ -199,7 +202,6 @@ def test_isolation_disjoint_exact(iso):
     models = {}            # user -> key -> bytes (or absent); only its owner touches it
     gcounter = collections.Counter()
     glock = threading.Lock()
-    stop_at = time.monotonic() + DEADLINE
 
     def worker(i):
         rnd = random.Random(1000 + i)
@@ -208,10 +210,7 @@ def test_isolation_disjoint_exact(iso):
         model = {u: {} for u in mine}
         counter = collections.Counter()
         try:
-            for n in range(OPS_PER_THREAD):
-                if time.monotonic() > stop_at:
-                    tally.fail("thread %d hit the deadline after %d ops" % (i, n))
-                    break
+            for _ in range(OPS_PER_THREAD):
                 u = rnd.choice(mine)
                 t = toks[u]
                 key = rnd.choice(KEYS)
@@ -280,9 +279,9 @@ def test_isolation_disjoint_exact(iso):
 
     elapsed, errs, alive = run_threads(worker, NTHREADS)
     ops = report("isolation, disjoint owners (exact expectations)", tally, NUSERS, NTHREADS, elapsed)
-    assert not alive, "threads still running after the deadline"
+    assert not alive, "threads hung (still running after %d s)" % HANG_GUARD
     assert not errs, errs
-    assert ops >= 4000, tally.counts
+    assert ops == NTHREADS * OPS_PER_THREAD, tally.counts
     assert tally.counts["5xx"] == 0, tally.failures
     assert tally.counts["FOREIGN VALUE"] == 0, tally.failures
     assert not tally.failures, "\n".join(tally.failures)
@@ -320,16 +319,12 @@ def test_isolation_disjoint_exact(iso):
 def shared_storm(g, toks, title, ops_per_thread=SHARED_OPS_PER_THREAD, global_may_miss=False):
     users = list(toks)
     tally = Tally()
-    stop_at = time.monotonic() + DEADLINE
 
     def worker(i):
         rnd = random.Random(2000 + i)
         cl = Client(g.port)
         try:
             for n in range(ops_per_thread):
-                if time.monotonic() > stop_at:
-                    tally.fail("thread %d hit the deadline after %d ops" % (i, n))
-                    break
                 u = rnd.choice(users)
                 t = toks[u]
                 key = rnd.choice(KEYS)
@@ -375,9 +370,9 @@ def shared_storm(g, toks, title, ops_per_thread=SHARED_OPS_PER_THREAD, global_ma
 
     elapsed, errs, alive = run_threads(worker, NTHREADS)
     ops = report(title, tally, len(users), NTHREADS, elapsed)
-    assert not alive, "threads still running after the deadline"
+    assert not alive, "threads hung (still running after %d s)" % HANG_GUARD
     assert not errs, errs
-    assert ops >= 0.95 * NTHREADS * ops_per_thread, tally.counts
+    assert ops == NTHREADS * ops_per_thread, tally.counts
     assert tally.counts["5xx"] == 0, tally.failures
     assert tally.counts["FOREIGN VALUE"] == 0, tally.failures
     assert not tally.failures, "\n".join(tally.failures)
