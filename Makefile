@@ -2,6 +2,8 @@
 #
 #   make            build ./sessiongw
 #   make test       unit + integration tests (real nginx, daemon, SQLite)
+#   make test-redis the same with [store] backend = redis (test-started
+#                   redis-server per gateway; SG_STORE=redis)
 #   make check      the same tests, built with ASan + UBSan
 #   make deps       install the Debian packages needed to build and test
 #   make browser    sign-in pages in headless Chromium
@@ -82,6 +84,12 @@ unit: $(B)/unit_tests
 test: $(B)/sessiongw $(B)/unit_tests
 	SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw UNIT_BIN=$(CURDIR)/$(B)/unit_tests \
 	    sh tests/run-all.sh
+
+# The whole suite again on the Redis backend (tests/integration/conftest.py
+# starts a redis-server per gateway; SQLite-only tests are skipped).
+test-redis: $(B)/sessiongw $(B)/unit_tests
+	SG_STORE=redis SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw \
+	    UNIT_BIN=$(CURDIR)/$(B)/unit_tests sh tests/run-all.sh
 
 # Same tests, sanitized build in its own folder.
 check:
@@ -166,4 +174,4 @@ install: $(B)/sessiongw
 clean:
 	rm -rf build build-asan sessiongw
 
-.PHONY: all unit test check valgrind browser bench deps demo demo-stop install clean
+.PHONY: all unit test test-redis check valgrind browser bench deps demo demo-stop install clean

@@ -12,6 +12,11 @@ rewritten to the temp dir) with conf/nginx/sessiongw.conf included
 verbatim, so the tests check the files users install.
 
 Environment: SESSIONGW_BIN (default REPO/build/sessiongw), NGINX_BIN,
+SG_STORE=redis runs every Gateway on [store] backend = redis, each with its
+own redis-server (a child process on a unix socket in the Gateway's temp
+dir, stopped by PID); tests that look inside the SQLite file are skipped
+then (sqlite_only). RedisServer can also be shared by several Gateways
+(Gateway(redis=srv)): several gateways, one store.
 SG_KEEP_TMP=1 keeps every temp dir. On a test failure the temp dirs of the
 gateways alive at that moment are kept and their paths, the daemon's log
 tail and nginx's error log tail are attached to the failure report.
@@ -58,6 +63,25 @@ USERS = {
     "bob": ("pw-bob-Zr4#harbor", False),
     "carol": ("pw-carol-Adm1n$peak", True),
 }
+
+STORE = os.environ.get("SG_STORE", "sqlite")
+if STORE not in ("sqlite", "redis"):
+    raise RuntimeError("SG_STORE must be sqlite or redis, not %r" % STORE)
+REDIS_BIN = shutil.which("redis-server") or "/usr/bin/redis-server"
+REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+
+
+def sqlite_only(reason):
+    """Mark a test that looks at the SQLite file itself (or its locks)."""
+    return pytest.mark.skipif(STORE == "redis", reason="SQLite only: " + reason)
+
+
+def need_redis():
+    """Skip without redis-server, unless CI or SG_STORE=redis asked for it."""
+    if not os.access(REDIS_BIN, os.X_OK):
+        if os.environ.get("CI") or STORE == "redis":
+            pytest.fail("redis-server not found (%s)" % REDIS_BIN)
+        pytest.skip("redis-server not installed")
 
 # Every process any Gateway started, killed at exit if still alive.
 _PROCS = []
@@ -296,10 +320,80 @@ def tail(path, n=40):
 # the gateway
 
 
+class RedisServer:
+    """A redis-server child process on a unix socket in its own temp dir
+    (AOF on, fsync always, no RDB snapshots), never the system service.
+    kill() is SIGKILL (an outage), start() again replays the AOF."""
+
+    def __init__(self, aof=True, extra=()):
+        self.dir = Path(tempfile.mkdtemp(prefix="sgr-"))
+        os.chmod(self.dir, 0o700)
+        self.aof = aof
+        self.extra = list(extra)
+        self.proc = None
+
+    @property
+    def sock(self):
+        return self.dir / "redis.sock"
+
+    @property
+    def addr(self):
+        return "unix:%s" % self.sock
+
+    def args(self):
+        return [REDIS_BIN, "--port", "0", "--unixsocket", str(self.sock),
+                "--unixsocketperm", "700", "--dir", str(self.dir),
+                "--save", "", "--appendonly", "yes" if self.aof else "no",
+                "--appendfsync", "always", "--logfile", str(self.dir / "redis.log"),
+                "--daemonize", "no"] + self.extra
+
+    def start(self):
+        need_redis()
+        assert self.proc is None or self.proc.poll() is not None
+        self.proc = subprocess.Popen(self.args(), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _PROCS.append(self.proc)
+
+        def up():
+            if self.proc.poll() is not None:
+                raise AssertionError("redis-server exited %d:\n%s" % (
+                    self.proc.returncode, tail(self.dir / "redis.log")))
+            return self.cli("PING", check=False).strip() == "PONG"
+        wait_for(up, 15, "redis-server")
+        return self
+
+    def cli(self, *args, check=True):
+        r = subprocess.run([REDIS_CLI, "-s", str(self.sock)] + [str(a) for a in args],
+                           capture_output=True, text=True, timeout=30)
+        if check and r.returncode != 0:
+            raise AssertionError("redis-cli %s: %s" % (args, r.stderr))
+        return r.stdout
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=15)
+        try:
+            os.unlink(self.sock)
+        except OSError:
+            pass
+
+    def close(self, keep=False):
+        self.kill(signal.SIGTERM)
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class Gateway:
     """One daemon + one nginx in a fresh temp dir."""
 
-    def __init__(self, overrides=None, users=USERS, fallback_files=0, threads=4):
+    def __init__(self, overrides=None, users=USERS, fallback_files=0, threads=4,
+                 redis=None, redis_prefix="sessiongw:"):
+        # redis: a RedisServer shared with other Gateways (not stopped
+        # here); with SG_STORE=redis and none given, one of our own.
+        self.redis = redis
+        self.own_redis = None
+        self.redis_prefix = redis_prefix
         self.overrides = overrides or {}
         self.users = dict(users)
         self.nfallback = fallback_files
@@ -348,6 +442,8 @@ class Gateway:
         _ACTIVE.append(self)
         try:
             self.port = free_port()
+            if self.redis is None and STORE == "redis":
+                self.own_redis = self.redis = RedisServer().start()
             for i in range(self.nfallback):
                 self.write_keyfile(self.fallback_path(i), [os.urandom(32)])
             self.write_config()
@@ -376,6 +472,8 @@ class Gateway:
                 self.daemon.wait(timeout=5)
         if self in _ACTIVE:
             _ACTIVE.remove(self)
+        if self.own_redis is not None:
+            self.own_redis.close(keep=self.keep or failed)
         # make check: a sanitizer report in the daemon's log fails the test
         # even when no request noticed it.
         report = None
@@ -411,6 +509,9 @@ class Gateway:
             "session": {},
             "login": {},
         }
+        if self.redis is not None:
+            c["store"] = {"backend": "redis", "redis": self.redis.addr,
+                          "redis_prefix": self.redis_prefix}
         if self.nfallback:
             c["server"]["secret_key_fallback_files"] = ",".join(
                 str(self.fallback_path(i)) for i in range(self.nfallback))
