@@ -1045,13 +1045,16 @@ hex_of(const unsigned char hash[SESSION_HASH_BYTES],
 	    SESSION_HASH_BYTES);
 }
 
-/* e[0..8]: the SF fields of LUA_COMMON. */
+/* e[0..8]: the SF fields of LUA_COMMON. hash may point into ss. */
 static void
 read_session(redisReply **e, const unsigned char hash[SESSION_HASH_BYTES],
     struct session *ss)
 {
+	unsigned char h[SESSION_HASH_BYTES];
+
+	memcpy(h, hash, sizeof h);
 	memset(ss, 0, sizeof *ss);
-	memcpy(ss->hash, hash, SESSION_HASH_BYTES);
+	memcpy(ss->hash, h, sizeof h);
 	rstr(e[0], ss->handle, sizeof ss->handle);
 	ss->user_id = rint64(e[1]);
 	ss->created_at = rint64(e[2]);
