@@ -5,7 +5,11 @@
  * One struct store is one hiredis connection, used by one thread only.
  * It connects on first use and again on the next call after any
  * connection error, so a Redis that comes back (or a new primary after a
- * Sentinel failover) is picked up without a restart. Every command waits
+ * Sentinel failover) is picked up without a restart. A command that
+ * finds its idle connection closed by the server (EOF, EPIPE, reset) is
+ * sent once more on a new one: the old connection was dead before the
+ * command got there (had Redis died just after running it, the new
+ * connection would fail too). Every command waits
  * at most redis_timeout_ms (connect and reply); nothing retries inside a
  * call, so a request never waits much longer than that.
  *
@@ -788,6 +792,19 @@ ensure_connected(struct rd *s)
 }
 
 /*
+ * A connection made before this call that the server has closed: the
+ * command was refused on the way out (EPIPE), or the socket was already
+ * at EOF (ECONNRESET, EOF). Worth one retry on a new connection; a
+ * timeout never is (the command may be running).
+ */
+static bool
+stale(const redisContext *c)
+{
+	return c->err == REDIS_ERR_EOF || (c->err == REDIS_ERR_IO &&
+	    (errno == EPIPE || errno == ECONNRESET));
+}
+
+/*
  * Send argv; NULL on a fault (s->err set; a broken connection is dropped).
  * An error reply is a fault too, except NOSCRIPT, which the caller sees.
  */
@@ -800,12 +817,21 @@ command(struct rd *s, const char *what, struct args *a)
 		set_fault(s, STORE_FAULT_OTHER, what, "out of memory");
 		return NULL;
 	}
+	bool fresh = s->c == NULL;
+
 	/* any other command ends the session_get + user_by_id pair */
 	s->have_user = false;
 	if (ensure_connected(s) == -1)
 		return NULL;
 	args_fix(a);
 	r = redisCommandArgv(s->c, a->n, a->v, a->len);
+	if (r == NULL && !fresh && stale(s->c)) {
+		/* an idle connection Redis closed (restart, failover) */
+		disconnect(s);
+		if (ensure_connected(s) == -1)
+			return NULL;
+		r = redisCommandArgv(s->c, a->n, a->v, a->len);
+	}
 	if (r == NULL) {
 		conn_fault(s, what);
 		return NULL;
