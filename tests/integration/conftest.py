@@ -358,7 +358,9 @@ class RedisServer:
             if self.proc.poll() is not None:
                 raise AssertionError("redis-server exited %d:\n%s" % (
                     self.proc.returncode, tail(self.dir / "redis.log")))
-            return self.cli("PING", check=False).strip() == "PONG"
+            # with the default user off, NOAUTH also says it is serving
+            out = self.cli("PING", check=False)
+            return out.strip() == "PONG" or "NOAUTH" in out
         wait_for(up, 15, "redis-server")
         return self
 
