@@ -325,11 +325,14 @@ class RedisServer:
     (AOF on, fsync always, no RDB snapshots), never the system service.
     kill() is SIGKILL (an outage), start() again replays the AOF."""
 
-    def __init__(self, aof=True, extra=()):
+    def __init__(self, aof=True, extra=(), port=None):
+        # port: listen on 127.0.0.1:port instead of the unix socket
+        # (Sentinel needs TCP addresses)
         self.dir = Path(tempfile.mkdtemp(prefix="sgr-"))
         os.chmod(self.dir, 0o700)
         self.aof = aof
         self.extra = list(extra)
+        self.port = port
         self.proc = None
 
     @property
@@ -338,11 +341,14 @@ class RedisServer:
 
     @property
     def addr(self):
+        if self.port:
+            return "127.0.0.1:%d" % self.port
         return "unix:%s" % self.sock
 
     def args(self):
-        return [REDIS_BIN, "--port", "0", "--unixsocket", str(self.sock),
-                "--unixsocketperm", "700", "--dir", str(self.dir),
+        where = (["--port", str(self.port), "--bind", "127.0.0.1"] if self.port else
+                 ["--port", "0", "--unixsocket", str(self.sock), "--unixsocketperm", "700"])
+        return [REDIS_BIN] + where + ["--dir", str(self.dir),
                 "--save", "", "--appendonly", "yes" if self.aof else "no",
                 "--appendfsync", "always", "--logfile", str(self.dir / "redis.log"),
                 "--daemonize", "no"] + self.extra
@@ -365,7 +371,8 @@ class RedisServer:
         return self
 
     def cli(self, *args, check=True):
-        r = subprocess.run([REDIS_CLI, "-s", str(self.sock)] + [str(a) for a in args],
+        where = ["-p", str(self.port)] if self.port else ["-s", str(self.sock)]
+        r = subprocess.run([REDIS_CLI] + where + [str(a) for a in args],
                            capture_output=True, text=True, timeout=30)
         if check and r.returncode != 0:
             raise AssertionError("redis-cli %s: %s" % (args, r.stderr))
