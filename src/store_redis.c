@@ -30,7 +30,8 @@
  *   P sessions             zset of HEX by created_at: everyone's sessions
  *   P f:u:NAME, f:a:ADDR   hash count first_at last_at: login failures;
  *                          TTL = window + lockout after the last failure
- *   P c:SCOPE:KEY          hash v ct exp: a cache row; TTL = its expiry
+ *   P c:SCOPE:KEY          hash v ct exp ca: a cache row (value, content
+ *                          type, expiry, created); TTL = its expiry
  *   P cs:SCOPE             zset of KEY by insertion seq (per-user quota)
  *   P cache                zset of SCOPE:KEY by seq (global cull)
  *   P cache:seq            INCR counter: cache insertion order
@@ -406,7 +407,8 @@ static const char *const scripts[SC__MAX] = {
 	"    end\n"
 	"  end\n"
 	"end\n"
-	"redis.call('HSET', rk, 'v', ARGV[4], 'ct', ARGV[5], 'exp', ARGV[7])\n"
+	"redis.call('HSET', rk, 'v', ARGV[4], 'ct', ARGV[5], 'exp', ARGV[7], "
+	"'ca', ARGV[6])\n"
 	"if exp ~= 0 then redis.call('EXPIRE', rk, ttl(exp, now)) else "
 	"redis.call('PERSIST', rk) end\n"
 	"local seq = redis.call('INCR', P .. 'cache:seq')\n"
