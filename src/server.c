@@ -190,6 +190,18 @@ open_stores(struct server *srv, struct worker *ws, int n)
 			return -1;
 		}
 		if (i == 0 && store_prepare(ws[0].store, &from, &to) != 0) {
+			/*
+			 * A shared store that is down now may be up in a
+			 * second: serve, failing closed until it is (the
+			 * layout is written by the first gateway that
+			 * reaches it). Any other fault stops the start.
+			 */
+			if (store_fault(ws[0].store) == STORE_FAULT_DOWN) {
+				fprintf(stderr, "sessiongw: store not reachable "
+				    "yet: %s; serving, failing closed until it "
+				    "is\n", store_errmsg(ws[0].store));
+				continue;
+			}
 			fprintf(stderr, "sessiongw: store: preparing the layout "
 			    "failed: %s\n", store_errmsg(ws[0].store));
 			return -1;
