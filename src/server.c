@@ -14,6 +14,7 @@
 #include <fcgiapp.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -150,14 +151,18 @@ worker_main(void *arg)
 /*
  * Password threads: argon2id is CPU- and memory-bound, so running more
  * checks at once than there are cores only adds 64 MiB each without
- * adding throughput. Capped so a big machine under a sign-in flood does
- * not spend more than about 1 GiB on it.
+ * adding throughput. Cores: those this process may run on (taskset,
+ * cpusets), as nproc counts them. Capped so a big machine under a sign-in
+ * flood does not spend more than about 1 GiB on it.
  */
 static int
 password_threads(void)
 {
+	cpu_set_t set;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		cores = CPU_COUNT(&set);
 	if (cores < 1)
 		cores = 1;
 	return cores < PWPOOL_THREADS_MAX ? (int)cores : PWPOOL_THREADS_MAX;
