@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "store.h"
+
 #define CONFIG_PATH_MAX		4096
 #define CONFIG_FALLBACKS_MAX	8
 #define CONFIG_ORIGINS_MAX	16
@@ -70,6 +72,8 @@ struct config {
 	long	 login_window;
 	long	 login_lockout;
 	long	 login_min_password_length;	/* user add/passwd, import */
+	/* [store] (store.h: what store_open needs to find it) */
+	struct store_conf store;
 };
 
 void	config_defaults(struct config *);
