@@ -9,7 +9,8 @@
 # Knobs (environment): BENCH_DURATION (5s), BENCH_ROUNDS (2, best kept),
 # BENCH_CONNS (16),
 # BENCH_WRK_THREADS (2), BENCH_THREADS (8, daemon and baseline threads),
-# BENCH_LOGIN=0 to skip the login scenario, BENCH_THREADS2=0 to skip the
+# BENCH_LOGIN=0 to skip the login scenario, BENCH_FLOOD=0 to skip validate
+# during a login flood, BENCH_THREADS2=0 to skip the
 # threads=2 rerun, BENCH_LOCKED=0 to skip validate under a write lock,
 # BENCH_ONLY=locked to run only that scenario, BENCH_KEEP=1 to keep the
 # whole work directory.
@@ -347,6 +348,7 @@ if [ "${BENCH_ONLY:-}" = locked ]; then
 	ROUNDS_MAIN=0
 	BENCH_LOGIN=0
 	BENCH_THREADS2=0
+	BENCH_FLOOD=0
 else
 	ROUNDS_MAIN=$ROUNDS
 fi
@@ -396,6 +398,74 @@ LUA
 	MEM2_D=$(mem "$DAEMON_PID")
 	echo "  login (-c4 5s)     $(echo "$LOGIN_ROW" | cut -f1) logins/s"
 fi
+
+# --- validate during a sign-in flood ----------------------------------------
+# SPEC: a flood of sign-ins must not slow down validate. Measures validate
+# p99 idle, then again while 50 connections keep posting wrong passwords
+# for random usernames (every one an argon2id check). The per-address limit
+# is raised for this run only, so that one loopback client can play a flood
+# from many addresses, as a botnet would send it. Sets FLOOD_ROW.
+FLOOD_ROW=
+login_flood_scenario() {
+	cat >"$W/flood.lua" <<LUA
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args)
+	n401, n503, nother = 0, 0, 0
+	math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+end
+function request()
+	local body = '{"username":"flood' .. math.random(1, 1000000000) ..
+	    '","password":"wrong-password"}'
+	return wrk.format("POST", "/session/login", {
+	    ["Content-Type"] = "application/json", ["Origin"] = "$URL" }, body)
+end
+function response(status, headers, body)
+	if status == 401 then n401 = n401 + 1
+	elseif status == 503 then n503 = n503 + 1
+	else nother = nother + 1 end
+end
+function done(summary, latency, requests)
+	local a, b, c = 0, 0, 0
+	for _, t in ipairs(threads) do
+		a = a + t:get("n401"); b = b + t:get("n503"); c = c + t:get("nother")
+	end
+	io.write(string.format("flood-codes %d %d %d\n", a, b, c))
+end
+LUA
+	p99_of() {	# p99_of WRK-OUTPUT -> "p50_ms p99_ms max_ms"
+		awk 'function ms(v) {
+		        if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+		        if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+		        if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+		        return v + 0 }
+		    $1 == "Latency" && NF >= 4 { max = ms($4) }
+		    $1 == "50%" { p50 = ms($2) }
+		    $1 == "99%" { p99 = ms($2) }
+		    END { printf "%.2f %.2f %.2f\n", p50, p99, max }' "$1"
+	}
+	stop_pid "$DAEMON_PID"; DAEMON_PID=
+	printf '\n[login]\nmax_failures_per_ip = 1000000\n' >>"$W/sessiongw.conf"
+	start_daemon
+	check 200 -b "$COOKIE" "$URL/session/validate"
+	wrk -t1 -c4 -d"$DUR" --latency -H "Cookie: $COOKIE" \
+	    "$URL/session/validate" >"$W/wrk-validate-idle.txt" 2>&1 ||
+	    die "wrk failed for validate (idle)"
+	wrk -t2 -c50 -d"$(( ${DUR%s} + 3 ))s" --timeout 10s -s "$W/flood.lua" \
+	    "$URL/session/login" >"$W/wrk-flood.txt" 2>&1 &
+	flood_pid=$!
+	sleep 1.5
+	wrk -t1 -c4 -d"$DUR" --latency -H "Cookie: $COOKIE" \
+	    "$URL/session/validate" >"$W/wrk-validate-flood.txt" 2>&1 ||
+	    die "wrk failed for validate (flood)"
+	wait "$flood_pid" || die "wrk failed for the flood: $(cat "$W/wrk-flood.txt")"
+	set -- $(p99_of "$W/wrk-validate-idle.txt") \
+	    $(p99_of "$W/wrk-validate-flood.txt") \
+	    $(awk '$1 == "flood-codes" { print $2, $3, $4 }' "$W/wrk-flood.txt")
+	FLOOD_ROW="validate p99 idle $2 ms (p50 $1, max $3); during the flood p99 $5 ms (p50 $4, max $6); flood answers: 401 ${7:-?}, 503 ${8:-?}, other ${9:-?}"
+	echo "  login flood        $FLOOD_ROW"
+}
+[ "${BENCH_FLOOD:-1}" != 0 ] && login_flood_scenario
 
 if [ "${BENCH_LOCKED:-1}" != 0 ] || [ "${BENCH_ONLY:-}" = locked ]; then
 	scenario_locked
@@ -463,6 +533,11 @@ awk -F'\t' '
 	if [ -n "$LOGIN_ROW" ]; then
 		echo
 		echo "$LOGIN_ROW" | awk -F'\t' '{ printf "login (POST /session/login JSON, wrk -c4 -d5s): %s logins/s, p50 %s ms, p99 %s ms, non-2xx %s (argon2id-bound)\n", $1, $2, $3, $4 }'
+	fi
+	if [ -n "$FLOOD_ROW" ]; then
+		echo
+		echo "login flood (wrk -c50 wrong passwords, random usernames; validate wrk -t1 -c4 -d$DUR):"
+		echo "  $FLOOD_ROW"
 	fi
 	echo
 	echo "memory (kB)                  sessiongw VmRSS  VmHWM   null VmRSS  VmHWM"

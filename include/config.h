@@ -66,6 +66,7 @@ struct config {
 
 	/* [login] */
 	long	 login_max_failures;
+	long	 login_max_failures_per_ip;	/* per address, IPv6 per /64 */
 	long	 login_window;
 	long	 login_lockout;
 };

@@ -18,6 +18,8 @@ typedef int (*handler_fn)(struct request *);
 #define RF_PAGE		0x08	/* HTML page: without session 303 to login */
 #define RF_ADMIN	0x10	/* admins only: 403 otherwise */
 #define RF_PUBLIC	0x20	/* no session lookup at all (healthz...) */
+#define RF_PASSWORD	0x40	/* checks a password: runs on the password
+				   pool, never on a FastCGI worker */
 
 /* Find the route for r->method and r->path; sets r->route, r->arg.
  * 0 found; 404 no such path; 405 path known, method not (Allow set). */

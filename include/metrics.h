@@ -17,6 +17,7 @@ extern const char *const validation_result_names[VR__MAX];
 
 enum login_result {
 	LR_SUCCESS, LR_FAILURE, LR_LOCKED, LR_RATE_LIMITED, LR_MALFORMED,
+	LR_BUSY,		/* password queue full: 503 */
 	LR__MAX
 };
 extern const char *const login_result_names[LR__MAX];

@@ -93,6 +93,17 @@ int	origin_host(bool https, const char *host, const char *server_port,
 bool	origin_allowed(const char *origin, bool https, const char *host,
 	    const char (*allowed)[256], int nallowed);
 
+/*
+ * The key failed logins from a client address are counted under: an IPv4
+ * address as it is; an IPv6 address as its /64 in canonical form
+ * ("2001:db8:1:2::/64": one home or office gets a whole /64, so counting
+ * single addresses would give an attacker 2^64 fresh counters); an
+ * IPv4-mapped IPv6 address as the IPv4 address. Anything else (empty, a
+ * zone index) is used as it is, cut to outsz - 1 bytes.
+ */
+#define IP_KEY_MAX	64
+void	login_ip_key(const char *remote_addr, char *out, size_t outsz);
+
 /* Strict decimal parse of [lo, hi]; whole string. 0 ok, -1 bad. */
 int	parse_long(const char *s, long lo, long hi, long *out);
 

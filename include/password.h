@@ -12,13 +12,12 @@
 /* Hash pw into out (crypto_pwhash_STRBYTES). 0 or -1 (out of memory). */
 int	password_hash(const char *pw, char *out, size_t outsz)
 	    __attribute__((warn_unused_result));
-/* Constant work whether or not hash is well-formed. true if pw matches. */
-bool	password_verify(const char *hash, const char *pw);
 /*
- * Let at most n password_verify() calls run at once (each holds 64 MiB
- * while it runs). Call once, before threads start. 0 or -1.
+ * Constant work whether or not hash is well-formed. true if pw matches.
+ * Takes 64 MiB and tens of milliseconds: `serve` calls it only on the
+ * password threads (pwpool.h), never on a FastCGI worker.
  */
-int	password_limit_concurrency(int n) __attribute__((warn_unused_result));
+bool	password_verify(const char *hash, const char *pw);
 /*
  * A hash of a random password made at startup: verified against when the
  * user does not exist, so an unknown user costs the same time.

@@ -3,7 +3,9 @@
  *
  * Everything a request knows lives here: no globals or thread-locals carry
  * request data, and no buffer is shared between requests. The worker that
- * accepted the request owns it; stages borrow it.
+ * accepted the request owns it, unless it hands the whole request to the
+ * password pool (pwpool.h), which then owns it; stages borrow it. `w` is
+ * the thread that runs it now.
  */
 #ifndef SESSIONGW_REQUEST_H
 #define SESSIONGW_REQUEST_H
@@ -96,6 +98,10 @@ struct request {
 	const struct route *route;		/* NULL until routed */
 	const char	*arg;			/* the '*' segment, in path */
 	size_t		 arg_len;
+
+	/* Where chain_run() continues after a handoff (chain.c). */
+	size_t		 resume;
+	bool		 handoff_refused;	/* password queue full: 503 */
 
 	/* Error to report (request_fail); static strings. */
 	const char	*err_code;

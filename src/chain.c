@@ -6,6 +6,9 @@
  * error response, so every error body has the same JSON shape (or, for a
  * browser form, the same short HTML page: wants_html()). Stages
  * marked after_response run once the response has been flushed to nginx.
+ * A stage may also return STAGE_HANDOFF: the runner then stops without
+ * touching the response and remembers where (r->resume), so the thread
+ * the request is handed to continues the same table at the same row.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,6 +33,7 @@ static const struct stage stages[] = {
 	{ "origin",	stage_origin,		false },	/* before any write */
 	{ "session",	stage_session,		false },	/* cookie -> session */
 	{ "activity",	stage_activity,		false },	/* last_seen, ip */
+	{ "handoff",	stage_handoff,		false },	/* password pool */
 	{ "route",	stage_route,		false },	/* the endpoint */
 	{ "cleanup",	stage_cleanup,		true },		/* expired rows */
 };
@@ -83,10 +87,14 @@ chain_run(struct request *r)
 	size_t i;
 	int rc = STAGE_NEXT;
 
-	for (i = 0; i < sizeof stages / sizeof stages[0]; i++) {
+	for (i = r->resume; i < sizeof stages / sizeof stages[0]; i++) {
 		if (stages[i].after_response)
 			continue;
 		rc = stages[i].fn(r);
+		if (rc == STAGE_HANDOFF) {
+			r->resume = i;	/* the stage runs again, on the pool */
+			return STAGE_HANDOFF;
+		}
 		if (rc != STAGE_NEXT)
 			break;
 	}

@@ -72,7 +72,8 @@ enum cfg_key {
 	CK_CACHE_DEFAULT_TIMEOUT,
 	CK_CLEANUP_INTERVAL, CK_CLEANUP_BATCH,
 	CK_UI_TITLE,
-	CK_LOGIN_MAX_FAILURES, CK_LOGIN_WINDOW, CK_LOGIN_LOCKOUT,
+	CK_LOGIN_MAX_FAILURES, CK_LOGIN_MAX_FAILURES_PER_IP, CK_LOGIN_WINDOW,
+	CK_LOGIN_LOCKOUT,
 	CK__MAX
 };
 
@@ -193,6 +194,8 @@ static const struct keydef keydefs[CK__MAX] = {
 
 	[CK_LOGIN_MAX_FAILURES] = LONG("login", "max_failures",
 	    login_max_failures, 1, 1000000L),
+	[CK_LOGIN_MAX_FAILURES_PER_IP] = LONG("login", "max_failures_per_ip",
+	    login_max_failures_per_ip, 1, 1000000L),
 	[CK_LOGIN_WINDOW] = LONG("login", "window", login_window, 1, ONE_YEAR),
 	[CK_LOGIN_LOCKOUT] = LONG("login", "lockout", login_lockout, 1,
 	    ONE_YEAR),
@@ -253,6 +256,7 @@ config_defaults(struct config *c)
 	snprintf(c->ui_title, sizeof c->ui_title, "%s", "Sign in");
 
 	c->login_max_failures = 5;
+	c->login_max_failures_per_ip = 50;
 	c->login_window = 300;
 	c->login_lockout = 300;
 }

@@ -1,11 +1,14 @@
 /*
  * ep_login.c - POST /session/login, JSON and form.
  *
- * Order matters: parse, then the rate limits (so a locked-out attacker
- * learns nothing, not even with the right password), then the password
- * check, which costs the same for an unknown user (verified against a
- * dummy hash). A successful login always makes a new session id and
- * destroys the session the request carried (session fixation).
+ * Runs on a password thread (RF_PASSWORD, pwpool.h), never on a FastCGI
+ * worker. Order matters: parse, then the rate limits (so a locked-out
+ * attacker learns nothing, not even with the right password), then the
+ * password check, which costs the same for an unknown user (verified
+ * against a dummy hash), then a failure is counted, per username and per
+ * client address (IPv6 per /64: login_ip_key). A successful login always
+ * makes a new session id and destroys the session the request carried
+ * (session fixation).
  */
 #include <sodium.h>
 #include <string.h>
@@ -28,6 +31,7 @@
 struct login {
 	struct login_form f;
 	bool		 html;		/* answer with pages and redirects */
+	char		 ip_key[IP_KEY_MAX];	/* per-address counter */
 };
 
 static void
@@ -57,7 +61,7 @@ audit_login(struct request *r, enum audit_event ev, const char *user,
 
 /* Seconds left of a lockout on one counter; 0 none; -1 fault. */
 static int64_t
-lockout_left(struct request *r, char kind, const char *key)
+lockout_left(struct request *r, char kind, const char *key, long max)
 {
 	const struct config *cfg = &r->w->srv->cfg;
 	struct login_failures f;
@@ -65,7 +69,7 @@ lockout_left(struct request *r, char kind, const char *key)
 
 	if (rc == STORE_ERROR)
 		return -1;
-	if (rc == STORE_NOTFOUND || f.count < cfg->login_max_failures)
+	if (rc == STORE_NOTFOUND || f.count < max)
 		return 0;
 	if (r->now >= f.last_at + cfg->login_lockout)
 		return 0;
@@ -89,11 +93,19 @@ locked_out(struct request *r, struct login *l, int64_t u, int64_t i)
 	    "too many failed logins; retry later");
 }
 
+/*
+ * Checked right before the password, on the password thread (pwpool.h):
+ * only failures count, so guesses running at the same time can all pass
+ * this check, but no more of them than there are password threads.
+ */
 static int
 rate_limited(struct request *r, struct login *l)
 {
-	int64_t u = lockout_left(r, 'u', l->f.username);
-	int64_t i = lockout_left(r, 'i', r->remote_addr);
+	const struct config *cfg = &r->w->srv->cfg;
+	int64_t u = lockout_left(r, 'u', l->f.username,
+	    cfg->login_max_failures);
+	int64_t i = lockout_left(r, 'i', l->ip_key,
+	    cfg->login_max_failures_per_ip);
 
 	if (u < 0 || i < 0)
 		return request_db_fail(r);
@@ -103,42 +115,21 @@ rate_limited(struct request *r, struct login *l)
 }
 
 /*
- * Count this attempt as a failure before the password is checked, and
- * refuse it if that goes over the limit. Checking first and counting
- * after the (slow) argon2id verification would let concurrent guesses
- * all pass the check; counted first, at most max_failures can run.
- * A right password takes its count back (login_succeeded).
+ * Only failures count (SPEC "Login limits"): a login still running is not
+ * a failure, so any number of right passwords from one address (an office
+ * behind one NAT) succeed at the same time.
  */
-static int
-reserve_attempt(struct request *r, struct login *l)
-{
-	const struct config *cfg = &r->w->srv->cfg;
-	struct store *st = r->w->store;
-	struct login_failures fu, fi;
-
-	if (store_failure_add(st, 'u', l->f.username, r->now,
-	    cfg->login_window) != STORE_OK ||
-	    store_failure_add(st, 'i', r->remote_addr, r->now,
-	    cfg->login_window) != STORE_OK ||
-	    store_failure_get(st, 'u', l->f.username, &fu) != STORE_OK ||
-	    store_failure_get(st, 'i', r->remote_addr, &fi) != STORE_OK)
-		return request_db_fail(r);
-	if (fu.count <= cfg->login_max_failures &&
-	    fi.count <= cfg->login_max_failures)
-		return 0;
-	/* Over the limit through a concurrent burst: not a failure itself. */
-	if (store_failure_undo(st, 'u', l->f.username) != STORE_OK ||
-	    store_failure_undo(st, 'i', r->remote_addr) != STORE_OK)
-		return request_db_fail(r);
-	return locked_out(r, l,
-	    fu.count > cfg->login_max_failures ? cfg->login_lockout : 0,
-	    fi.count > cfg->login_max_failures ? cfg->login_lockout : 0);
-}
-
-/* The attempt was already counted by reserve_attempt(). */
 static int
 login_failed(struct request *r, struct login *l, const char *reason)
 {
+	const struct config *cfg = &r->w->srv->cfg;
+	struct store *st = r->w->store;
+
+	if (store_failure_add(st, 'u', l->f.username, r->now,
+	    cfg->login_window) != STORE_OK ||
+	    store_failure_add(st, 'i', l->ip_key, r->now,
+	    cfg->login_window) != STORE_OK)
+		return request_db_fail(r);
 	count_login(r, strcmp(reason, "account_locked") == 0 ? LR_LOCKED :
 	    LR_FAILURE);
 	audit_login(r, AUDIT_LOGIN_FAILURE, l->f.username, "reason", reason, 0);
@@ -202,8 +193,11 @@ login_succeeded(struct request *r, struct login *l, struct user *u)
 	char old[SESSION_HANDLE_LEN + 1] = "";
 	cJSON *o;
 
-	if (store_failure_clear(r->w->store, 'u', l->f.username) == STORE_ERROR ||
-	    store_failure_undo(r->w->store, 'i', r->remote_addr) == STORE_ERROR)
+	/*
+	 * The username's failures are forgiven; the address's are not: one
+	 * account of their own must not buy an attacker fresh guesses.
+	 */
+	if (store_failure_clear(r->w->store, 'u', l->f.username) == STORE_ERROR)
 		return request_db_fail(r);
 	if (r->sess_state == SESS_VALID) {
 		memcpy(old, r->sess.handle, sizeof old);
@@ -274,10 +268,10 @@ ep_login(struct request *r)
 	int rc;
 
 	memset(&l, 0, sizeof l);
+	login_ip_key(r->remote_addr, l.ip_key, sizeof l.ip_key);
 	if ((rc = parse_body(r, &l)) != STAGE_NEXT)
 		goto out;
-	if ((rc = rate_limited(r, &l)) != 0 ||
-	    (rc = reserve_attempt(r, &l)) != 0)
+	if ((rc = rate_limited(r, &l)) != 0)
 		goto out;
 	rc = check_credentials(r, &l, &u, &reason);
 	if (rc < 0)

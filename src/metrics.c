@@ -28,6 +28,7 @@ const char *const login_result_names[LR__MAX] = {
 	[LR_LOCKED] = "locked",
 	[LR_RATE_LIMITED] = "rate_limited",
 	[LR_MALFORMED] = "malformed",
+	[LR_BUSY] = "busy",
 };
 
 const double metric_buckets[METRIC_BUCKETS] = {

@@ -6,9 +6,11 @@
  * so the stages never look at raw bytes. All of it is fuzzed
  * (tests/fuzz/fuzz_parse.c).
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -557,4 +559,29 @@ origin_allowed(const char *origin, bool https, const char *host,
 		if (allowed[i][0] != '\0' && strcasecmp(origin, allowed[i]) == 0)
 			return true;
 	return false;
+}
+
+void
+login_ip_key(const char *addr, char *out, size_t outsz)
+{
+	struct in6_addr a;
+	char txt[INET6_ADDRSTRLEN + 3];
+
+	if (outsz == 0)
+		return;
+	if (inet_pton(AF_INET6, addr, &a) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a)) {
+			if (inet_ntop(AF_INET, &a.s6_addr[12], txt,
+			    sizeof txt) != NULL)
+				addr = txt;
+		} else {
+			memset(&a.s6_addr[8], 0, 8);
+			if (inet_ntop(AF_INET6, &a, txt, INET6_ADDRSTRLEN)
+			    != NULL) {
+				strcat(txt, "/64");
+				addr = txt;
+			}
+		}
+	}
+	snprintf(out, outsz, "%s", addr);
 }

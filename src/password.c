@@ -14,7 +14,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <semaphore.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -49,19 +48,15 @@ password_hash(const char *pw, char *out, size_t outsz)
 }
 
 /*
- * Each argon2id verification takes MEMLIMIT (64 MiB) for its duration; a
- * semaphore bounds how many run at once so a burst of logins cannot make
- * the daemon's memory grow with the thread count. Set once at startup,
- * before any thread runs.
+ * Each argon2id verification takes MEMLIMIT (64 MiB) for its duration. How
+ * many run at once is bounded by who calls this: in `serve`, only the
+ * password threads (pwpool.c), never the FastCGI workers.
  */
-static sem_t slots;
-static bool slots_set;
-
 bool
 password_verify(const char *hash, const char *pw)
 {
 	const char *against = hash;
-	bool usable = true, waited = false;
+	bool usable = true;
 	size_t len;
 
 	if (pw == NULL)
@@ -78,25 +73,9 @@ password_verify(const char *hash, const char *pw)
 		usable = false;
 		against = malformed_stand_in;
 	}
-	if (slots_set) {
-		while ((waited = sem_wait(&slots) == 0) == false &&
-		    errno == EINTR)
-			;
-	}
 	if (crypto_pwhash_str_verify(against, pw, len) != 0)
 		usable = false;
-	if (waited)
-		sem_post(&slots);
 	return usable;
-}
-
-int
-password_limit_concurrency(int n)
-{
-	if (slots_set || n < 1 || sem_init(&slots, 0, (unsigned)n) != 0)
-		return -1;
-	slots_set = true;
-	return 0;
 }
 
 int

@@ -15,7 +15,7 @@ const struct route routes[] = {
 	{ "validate",	M_OTHER,  "/validate",	ep_validate,
 	    RF_ANY_METHOD | RF_NO_ORIGIN },
 	{ "login",	M_GET,	  "/login",	ep_login_page,	RF_PUBLIC },
-	{ "login",	M_POST,	  "/login",	ep_login,	0 },
+	{ "login",	M_POST,	  "/login",	ep_login,	RF_PASSWORD },
 	{ "logout",	M_POST,	  "/logout",	ep_logout,	0 },
 	{ "logout_all",	M_POST,	  "/logout-all", ep_logout_all,	0 },
 	{ "session",	M_GET,	  "",		ep_session_info, RF_SESSION },

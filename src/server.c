@@ -2,7 +2,9 @@
  * server.c - `sessiongw serve`: the FastCGI responder.
  *
  * `threads` workers each loop on FCGX_Accept_r over the one listening
- * socket, each with its own SQLite connection. Signals are blocked in
+ * socket, each with its own SQLite connection. Requests that check a
+ * password are handed to the password pool (pwpool.c), whose threads have
+ * their own connections, so a sign-in flood never holds up validate. Signals are blocked in
  * every thread and taken by the main thread with sigwait(): libfcgi's own
  * handlers would wake only one worker. To stop, the main thread sets the
  * stopping flag and writes to an eventfd that every idle worker polls
@@ -31,6 +33,7 @@
 #include "listen.h"
 #include "metrics.h"
 #include "password.h"
+#include "pwpool.h"
 #include "request_life.h"
 #include "response.h"
 #include "server.h"
@@ -75,17 +78,46 @@ wait_for_work(struct server *srv)
 	}
 }
 
-static void
-serve_one(struct worker *w, struct request *r, FCGX_Request *fr)
+void
+serve_finish(struct request *r)
 {
-	request_begin(r, w, fr, fr->envp);
-	(void)chain_run(r);
 	(void)response_send(r);
-	FCGX_Finish_r(fr);	/* the client has its answer now */
+	FCGX_Finish_r(r->fcgx);	/* the client has its answer now */
 	request_detach(r);
 	metrics_record(r);
 	chain_run_after(r);
 	request_end(r);
+}
+
+/*
+ * Serve one accepted request. Returns the job the worker goes on with:
+ * the same one, or a fresh one when this request was handed to the
+ * password pool (which owns it from then on; see pwpool.h). A fresh job
+ * is made before the handoff, so a worker out of memory answers 503
+ * instead of losing its ability to accept.
+ */
+static struct job *
+serve_one(struct worker *w, struct job *job)
+{
+	struct server *srv = w->srv;
+	struct request *r = &job->r;
+	struct job *next = NULL;
+
+	request_begin(r, w, &job->fr, job->fr.envp);
+	if (chain_run(r) == STAGE_HANDOFF) {
+		next = job_new(srv->listen_fd);
+		if (next == NULL || pwpool_submit(srv->pwpool, job) != 0) {
+			job_free(next);
+			next = NULL;
+			r->handoff_refused = true;
+			(void)chain_run(r);	/* the handoff stage: 503 */
+		}
+	}
+	if (next == NULL) {	/* not handed off: r is still ours */
+		serve_finish(r);
+		next = job;
+	}
+	return next;
 }
 
 /*
@@ -101,37 +133,43 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct server *srv = w->srv;
-	struct request *r = malloc(sizeof *r);
-	FCGX_Request fr;
+	struct job *job = job_new(srv->listen_fd);
 
-	if (r == NULL || FCGX_InitRequest(&fr, srv->listen_fd, 0) != 0) {
+	if (job == NULL)
 		fprintf(stderr, "sessiongw: worker %d: out of memory\n",
 		    w->index);
-		free(r);
-		return NULL;
-	}
-	while (wait_for_work(srv)) {
-		if (FCGX_Accept_r(&fr) < 0)
+	while (job != NULL && wait_for_work(srv)) {
+		if (FCGX_Accept_r(&job->fr) < 0)
 			continue;	/* EAGAIN: another worker took it */
-		serve_one(w, r, &fr);
+		job = serve_one(w, job);
 	}
-	FCGX_Free(&fr, 0);
-	free(r);
+	job_free(job);
 	return NULL;
 }
 
 /*
- * argon2id is CPU- and memory-bound: running more verifications at once
- * than there are cores only adds 64 MiB each without adding throughput.
+ * Password threads: argon2id is CPU- and memory-bound, so running more
+ * checks at once than there are cores only adds 64 MiB each without
+ * adding throughput. Capped so a big machine under a sign-in flood does
+ * not spend more than about 1 GiB on it.
  */
 static int
-login_slots(const struct config *cfg)
+password_threads(void)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (cores < 1)
 		cores = 1;
-	return cores < cfg->threads ? (int)cores : cfg->threads;
+	return cores < PWPOOL_THREADS_MAX ? (int)cores : PWPOOL_THREADS_MAX;
+}
+
+/* Password queue length for n password threads (see pwpool.h). */
+static int
+password_queue(int n)
+{
+	int q = PWPOOL_QUEUE_PER_THREAD * n;
+
+	return q > PWPOOL_QUEUE_MIN ? q : PWPOOL_QUEUE_MIN;
 }
 
 static int
@@ -286,6 +324,10 @@ audit_daemon(struct server *srv, enum audit_event ev)
 		cJSON_AddStringToObject(a.detail, "version", SESSIONGW_VERSION);
 		cJSON_AddStringToObject(a.detail, "listen", srv->cfg.listen);
 		cJSON_AddNumberToObject(a.detail, "threads", srv->cfg.threads);
+		cJSON_AddNumberToObject(a.detail, "password_threads",
+		    srv->npassword);
+		cJSON_AddNumberToObject(a.detail, "password_queue",
+		    password_queue(srv->npassword));
 		cJSON_AddNumberToObject(a.detail, "pid", (double)getpid());
 	}
 	audit_write(&a);
@@ -312,12 +354,21 @@ signal_loop(struct server *srv, const sigset_t *set)
 	}
 }
 
+/*
+ * ws holds the FastCGI workers, then the password threads. The pool
+ * starts first (workers submit to it) and stops last: workers are joined
+ * first, so nothing is queued after pwpool_stop(), which serves every job
+ * still queued before it returns.
+ */
 static int
 run_workers(struct server *srv, struct worker *ws, const sigset_t *set)
 {
 	int started = 0, rc = EXIT_OK;
 
-	for (; started < srv->cfg.threads; started++) {
+	if (pwpool_start(&srv->pwpool, &ws[srv->cfg.threads], srv->npassword,
+	    password_queue(srv->npassword)) != 0)
+		rc = EXIT_FAIL;
+	for (; rc == EXIT_OK && started < srv->cfg.threads; started++) {
 		if (pthread_create(&ws[started].thread, NULL, worker_main,
 		    &ws[started]) != 0) {
 			fprintf(stderr, "sessiongw: cannot start thread %d\n",
@@ -328,8 +379,10 @@ run_workers(struct server *srv, struct worker *ws, const sigset_t *set)
 	}
 	if (rc == EXIT_OK) {
 		audit_daemon(srv, AUDIT_DAEMON_STARTED);
-		fprintf(stderr, "sessiongw: serving on %s with %d threads\n",
-		    srv->cfg.listen, srv->cfg.threads);
+		fprintf(stderr, "sessiongw: serving on %s with %d threads "
+		    "and %d password threads (queue %d)\n", srv->cfg.listen,
+		    srv->cfg.threads, srv->npassword,
+		    password_queue(srv->npassword));
 		signal_loop(srv, set);
 	}
 	atomic_store(&srv->stopping, true);
@@ -338,6 +391,8 @@ run_workers(struct server *srv, struct worker *ws, const sigset_t *set)
 		    strerror(errno));
 	for (int i = 0; i < started; i++)
 		pthread_join(ws[i].thread, NULL);
+	pwpool_stop(srv->pwpool);
+	srv->pwpool = NULL;
 	stats_flush(srv, ws[0].store);
 	audit_daemon(srv, AUDIT_DAEMON_STOPPED);
 	return rc;
@@ -349,7 +404,7 @@ serve(struct server *srv)
 	struct worker *ws = NULL;
 	sigset_t set;
 	char err[512];
-	int rc = EXIT_FAIL, lrc;
+	int rc = EXIT_FAIL, lrc, nws = 0;
 
 	if (keyring_load(&srv->keys, &srv->cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "sessiongw: %s\n", err);
@@ -359,11 +414,12 @@ serve(struct server *srv)
 		fprintf(stderr, "sessiongw: %s\n", err);
 		goto out;
 	}
-	if (password_dummy_hash(srv->dummy_hash, sizeof srv->dummy_hash) != 0 ||
-	    password_limit_concurrency(login_slots(&srv->cfg)) != 0)
+	if (password_dummy_hash(srv->dummy_hash, sizeof srv->dummy_hash) != 0)
 		goto out;
-	ws = calloc((size_t)srv->cfg.threads, sizeof *ws);
-	if (ws == NULL || open_stores(srv, ws, srv->cfg.threads) != 0)
+	srv->npassword = password_threads();
+	nws = srv->cfg.threads + srv->npassword;
+	ws = calloc((size_t)nws, sizeof *ws);
+	if (ws == NULL || open_stores(srv, ws, nws) != 0)
 		goto out;
 	lrc = listen_open(&srv->cfg, &srv->listen_fd, err, sizeof err);
 	if (lrc != LISTEN_OK) {
@@ -390,7 +446,7 @@ out_listen:
 		close(srv->wake_fd);
 out:
 	if (ws != NULL)
-		close_stores(ws, srv->cfg.threads);
+		close_stores(ws, nws);
 	free(ws);
 	keyring_free(&srv->keys);
 	audit_close();

@@ -7,7 +7,8 @@ from conftest import Gateway
 
 @pytest.fixture(scope="module")
 def lg():
-    g = Gateway({"login": {"max_failures": 3, "window": 300, "lockout": 300}})
+    g = Gateway({"login": {"max_failures": 3, "max_failures_per_ip": 3,
+                           "window": 300, "lockout": 300}})
     g.start()
     try:
         yield g

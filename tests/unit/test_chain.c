@@ -21,6 +21,7 @@ struct fx {
 	char		 dir[64];
 	struct server	*srv;
 	struct worker	 w;
+	struct worker	 pw;	/* a password thread (same store: one thread) */
 	int64_t		 alice, bob;
 };
 
@@ -68,6 +69,8 @@ fx_open(struct fx *fx)
 		return -1;
 	pthread_rwlock_init(&fx->srv->keys_lock, NULL);
 	fx->w.srv = fx->srv;
+	fx->pw = fx->w;
+	fx->pw.password_thread = true;
 	atomic_store(&fx->srv->last_cleanup, (long long)time(NULL));
 	if (add_user(fx, "alice", false, &fx->alice) != 0 ||
 	    add_user(fx, "bob", true, &fx->bob) != 0)
@@ -91,8 +94,9 @@ fx_close(struct fx *fx)
 }
 
 /*
- * Run one request. params: NULL-terminated "NAME=value" strings.
- * The caller ends the request with request_end().
+ * Run one request. params: NULL-terminated "NAME=value" strings. A request
+ * handed off goes on as on the password pool (pwpool.c). The caller ends
+ * the request with request_end().
  */
 static void
 run(struct fx *fx, struct request *r, char **params, const char *body)
@@ -100,7 +104,10 @@ run(struct fx *fx, struct request *r, char **params, const char *body)
 	request_begin(r, &fx->w, NULL, params);
 	if (body != NULL)
 		buf_puts(&r->body, body);
-	(void)chain_run(r);
+	if (chain_run(r) == STAGE_HANDOFF) {
+		r->w = &fx->pw;
+		CHECK(chain_run(r) != STAGE_HANDOFF);
+	}
 	chain_run_after(r);
 }
 
@@ -493,5 +500,71 @@ UNIT_TEST(chain_bad_origin_records_nothing)
 	/* with the Origin check after activity, 10.9.9.9 ended it: 401 */
 	CHECK_STR(after.ip, "127.0.0.1");
 	CHECK_STR(after.handle, before.handle);
+	fx_close(&fx);
+}
+
+/*
+ * A sign-in stops on the FastCGI worker with nothing written, and goes on
+ * at the same stage on a password thread; when the pool is full the worker
+ * answers 503 + Retry-After: JSON for scripts, the sign-in page (rd kept)
+ * for a browser form. Validate never hands off.
+ */
+UNIT_TEST(chain_password_handoff)
+{
+	struct fx fx;
+	struct request r;
+	char h[256];
+	char *json[] = { "REQUEST_METHOD=POST", "DOCUMENT_URI=/session/login",
+	    "CONTENT_TYPE=application/json", "REMOTE_ADDR=127.0.0.1", NULL };
+	char *form[] = { "REQUEST_METHOD=POST", "DOCUMENT_URI=/session/login",
+	    "CONTENT_TYPE=application/x-www-form-urlencoded",
+	    "HTTP_ACCEPT=text/html", "REMOTE_ADDR=127.0.0.1", NULL };
+	char *validate[] = { "REQUEST_METHOD=GET",
+	    "DOCUMENT_URI=/session/validate", "REMOTE_ADDR=127.0.0.1", NULL };
+	const char *body = "{\"username\":\"alice\","
+	    "\"password\":\"correct horse\"}";
+	size_t at;
+
+	if (fx_open(&fx) != 0) {
+		CHECK(!"fixture");
+		return;
+	}
+	request_begin(&r, &fx.w, NULL, json);
+	buf_puts(&r.body, body);
+	CHECK_INT(chain_run(&r), STAGE_HANDOFF);
+	CHECK_INT(r.res.status, 0);
+	CHECK(r.res.headers.len == 0 && r.res.body.len == 0);
+	at = r.resume;
+	CHECK(at > 0);
+	r.w = &fx.pw;
+	CHECK_INT(chain_run(&r), 200);
+	CHECK(header(&r, "Set-Cookie", h, sizeof h) != NULL);
+	request_end(&r);
+
+	/* Queue full: the worker runs the chain again, refused. */
+	request_begin(&r, &fx.w, NULL, json);
+	buf_puts(&r.body, body);
+	CHECK_INT(chain_run(&r), STAGE_HANDOFF);
+	CHECK(r.resume == at);
+	r.handoff_refused = true;
+	CHECK_INT(chain_run(&r), 503);
+	CHECK_STR(header(&r, "Retry-After", h, sizeof h), "1");
+	CHECK(strstr(r.res.body.data, "\"error\":\"busy\"") != NULL);
+	CHECK(header(&r, "Set-Cookie", h, sizeof h) == NULL);
+	request_end(&r);
+
+	request_begin(&r, &fx.w, NULL, form);
+	buf_puts(&r.body, "username=alice&password=x&rd=%2Fapp%2Fpage");
+	CHECK_INT(chain_run(&r), STAGE_HANDOFF);
+	r.handoff_refused = true;
+	CHECK_INT(chain_run(&r), 503);
+	CHECK_STR(header(&r, "Retry-After", h, sizeof h), "1");
+	CHECK(strstr(r.res.content_type, "text/html") != NULL);
+	CHECK(strstr(r.res.body.data, "value=\"/app/page\"") != NULL);
+	request_end(&r);
+
+	request_begin(&r, &fx.w, NULL, validate);
+	CHECK_INT(chain_run(&r), 401);
+	request_end(&r);
 	fx_close(&fx);
 }

@@ -440,6 +440,47 @@ UNIT_TEST(parse_long_table)
 	}
 }
 
+/* The per-address login counter key: IPv4 as is, IPv6 per /64. */
+UNIT_TEST(login_ip_key_table)
+{
+	static const struct {
+		const char *addr, *want;
+	} t[] = {
+		{ "192.0.2.7", "192.0.2.7" },
+		{ "10.0.0.1", "10.0.0.1" },
+		{ "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64" },
+		{ "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64" },
+		{ "2001:DB8:0001:0002::1", "2001:db8:1:2::/64" },
+		{ "2001:db8::1", "2001:db8::/64" },
+		{ "2001:db8:0:0:1::", "2001:db8::/64" },
+		{ "fe80::1", "fe80::/64" },
+		{ "::1", "::/64" },
+		{ "::", "::/64" },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+		    "ffff:ffff:ffff:ffff::/64" },
+		{ "::ffff:192.0.2.7", "192.0.2.7" },
+		{ "::FFFF:10.1.2.3", "10.1.2.3" },
+		{ "::ffff:c000:207", "192.0.2.7" },
+		{ "", "" },
+		{ "fe80::1%eth0", "fe80::1%eth0" },
+		{ "not an address", "not an address" },
+	};
+	char out[IP_KEY_MAX], small[8];
+
+	for (size_t i = 0; i < NELEM(t); i++) {
+		memset(out, 'x', sizeof out);
+		login_ip_key(t[i].addr, out, sizeof out);
+		CHECK_STR(out, t[i].want);
+	}
+	/* Two hosts of one /64 share a counter; neighbouring /64s do not. */
+	login_ip_key("2001:db8:aa:bb::1", out, sizeof out);
+	login_ip_key("2001:db8:aa:bb:9:9:9:9", small, sizeof small);
+	CHECK_STR(small, "2001:db");	/* cut to the buffer, terminated */
+	CHECK_STR(out, "2001:db8:aa:bb::/64");
+	login_ip_key("2001:db8:aa:bc::1", out, sizeof out);
+	CHECK_STR(out, "2001:db8:aa:bc::/64");
+}
+
 UNIT_TEST(ttl_parse_table)
 {
 	static const struct {
