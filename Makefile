@@ -14,7 +14,7 @@ PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 CC	?= cc
-PKGS	:= fcgi sqlite3 libsodium libcjson inih
+PKGS	:= fcgi sqlite3 libsodium libcjson inih libcrypto libargon2
 VERSION	:= 0.1.0
 
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -80,7 +80,9 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	    build-essential pkg-config libfcgi-dev libsqlite3-dev libsodium-dev \
 	    libcjson-dev libinih-dev nginx-light curl sqlite3 jq \
-	    python3 python3-pytest valgrind
+	    python3 python3-pytest valgrind \
+	    libssl-dev libargon2-dev python3-django python3-argon2 gunicorn \
+	    logrotate
 
 # Integration tests with the daemon and CLI under valgrind memcheck.
 valgrind: $(B)/sessiongw
@@ -102,15 +104,50 @@ demo-stop:
 	sh tools/demo-stop.sh
 
 MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/sessiongw
+UNITDIR	?= $(SYSCONFDIR)/systemd/system
+NGINXDIR ?= $(SYSCONFDIR)/nginx
 
+# What a Debian admin expects where: the binary, man pages, the example
+# config (never overwriting an edited one), the systemd units, the nginx
+# snippets (the upstream only if missing: it names the socket), the
+# logrotate file, and the docs the unit's Documentation= points at.
+# Units get the real BINDIR/DOCDIR when PREFIX is not /usr/local.
 install: $(B)/sessiongw
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/sessiongw \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(NGINXDIR)/snippets \
+	    $(DESTDIR)$(NGINXDIR)/conf.d $(DESTDIR)$(SYSCONFDIR)/logrotate.d \
+	    $(DESTDIR)$(DOCDIR)/examples/nginx \
+	    $(DESTDIR)$(DOCDIR)/examples/django/sessiongw_django/management/commands
 	install -m 0755 $(B)/sessiongw $(DESTDIR)$(BINDIR)/sessiongw
 	install -m 0644 man/sessiongw.8 $(DESTDIR)$(MANDIR)/man8/sessiongw.8
 	install -m 0644 man/sessiongw.conf.5 $(DESTDIR)$(MANDIR)/man5/sessiongw.conf.5
 	test -e $(DESTDIR)$(SYSCONFDIR)/sessiongw/sessiongw.conf || \
 	    install -m 0644 conf/sessiongw.conf $(DESTDIR)$(SYSCONFDIR)/sessiongw/sessiongw.conf
+	for u in conf/sessiongw.service conf/sessiongw-clearsessions.service \
+	    conf/sessiongw-clearsessions.timer; do \
+		sed -e 's|/usr/local/bin/sessiongw|$(BINDIR)/sessiongw|g' \
+		    -e 's|/usr/local/share/doc/sessiongw|$(DOCDIR)|g' $$u \
+		    > $(DESTDIR)$(UNITDIR)/$${u#conf/} && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u#conf/} || exit 1; \
+	done
+	install -m 0644 conf/nginx/sessiongw.conf conf/nginx/sessiongw-app-proxy.conf \
+	    conf/nginx/sessiongw-app-uwsgi.conf conf/nginx/sessiongw-app-fastcgi.conf \
+	    $(DESTDIR)$(NGINXDIR)/snippets/
+	test -e $(DESTDIR)$(NGINXDIR)/conf.d/sessiongw-upstream.conf || \
+	    install -m 0644 conf/nginx/sessiongw-upstream.conf $(DESTDIR)$(NGINXDIR)/conf.d/
+	install -m 0644 conf/sessiongw.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/sessiongw
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 conf/sessiongw.conf $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 conf/nginx/*.conf $(DESTDIR)$(DOCDIR)/examples/nginx/
+	install -m 0644 conf/django/*.py conf/django/*.conf $(DESTDIR)$(DOCDIR)/examples/django/
+	install -m 0644 conf/django/sessiongw_django/*.py \
+	    $(DESTDIR)$(DOCDIR)/examples/django/sessiongw_django/
+	install -m 0644 conf/django/sessiongw_django/management/__init__.py \
+	    $(DESTDIR)$(DOCDIR)/examples/django/sessiongw_django/management/
+	install -m 0644 conf/django/sessiongw_django/management/commands/*.py \
+	    $(DESTDIR)$(DOCDIR)/examples/django/sessiongw_django/management/commands/
 
 clean:
 	rm -rf build build-asan sessiongw

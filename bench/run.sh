@@ -233,16 +233,16 @@ c=$(curl -s -o "$W/login.json" -w '%{http_code}' -c "$W/cookies.txt" \
     -H 'Content-Type: application/json' -H "Origin: $URL" \
     -d "$LOGIN_BODY" "$URL/session/login")
 [ "$c" = 200 ] || { cat "$W/login.json" >&2; die "login answered $c"; }
-TOKEN=$(awk '$6 == "sessionid" { print $7 }' "$W/cookies.txt")
-[ -n "$TOKEN" ] || die "no sessionid cookie after login"
-COOKIE="sessionid=$TOKEN"
+TOKEN=$(awk '$6 == "sessiongw" { print $7 }' "$W/cookies.txt")
+[ -n "$TOKEN" ] || die "no sessiongw cookie after login"
+COOKIE="sessiongw=$TOKEN"
 # tampered: change the first character of the tag (after the dot)
 TAG=${TOKEN#*.}
 ID=${TOKEN%%.*}
 first=$(printf '%s' "$TAG" | cut -c1)
 rest=$(printf '%s' "$TAG" | cut -c2-)
 if [ "$first" = A ]; then first=B; else first=A; fi
-BAD="sessionid=$ID.$first$rest"
+BAD="sessiongw=$ID.$first$rest"
 
 c=$(code -X PUT -b "$COOKIE" -H "Origin: $URL" -H 'Content-Type: text/plain' \
     --data-binary 'cached value for the benchmark' "$URL/session/cache/benchkey")

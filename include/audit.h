@@ -39,6 +39,8 @@ enum audit_event {
 	AUDIT_USER_LOCKED,
 	AUDIT_USER_UNLOCKED,
 	AUDIT_STORE_UNAVAILABLE,	/* store busy/full/failing (store_health.c) */
+	AUDIT_USERS_IMPORTED,
+	AUDIT_PASSWORD_REHASHED,
 	AUDIT__MAX
 };
 

@@ -69,6 +69,7 @@ struct config {
 	long	 login_max_failures_per_ip;	/* per address, IPv6 per /64 */
 	long	 login_window;
 	long	 login_lockout;
+	long	 login_min_password_length;	/* user add/passwd, import */
 };
 
 void	config_defaults(struct config *);
@@ -87,6 +88,14 @@ int	config_load_string(struct config *, const char *name, const char *text,
 
 /* "Strict", "Lax" or "None": the cookie attribute and config spelling. */
 const char *config_samesite_name(enum cookie_samesite);
+
+/*
+ * 1 (with a one-line warning in out) when cookie_name is one a web
+ * framework uses for its own cookie, else 0. setup-session-security and
+ * check-config both ask this; the table of names lives only here.
+ */
+int	config_cookie_name_warning(const struct config *, char *out,
+	    size_t outsz);
 
 /* Print the effective values as INI (never key material). */
 void	config_print(const struct config *, FILE *);

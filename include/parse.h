@@ -40,6 +40,13 @@ int	form_get(const char *body, size_t len, const char *name,
 int	percent_decode(const char *in, size_t len, char *out, size_t outsz,
 	    bool plus_is_space);
 
+/*
+ * User name: 1..USER_NAME_MAX (150) bytes of [A-Za-z0-9@.+_-], Django's
+ * default username rule in ASCII, so every Django user can be imported
+ * under the name they sign in with. The one place this rule lives.
+ */
+bool	username_valid(const char *);
+
 /* Login credentials, from a form or JSON body. */
 struct login_form {
 	char	username[256];

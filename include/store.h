@@ -29,8 +29,12 @@
 #define STORE_NOTFOUND	1
 #define STORE_EXISTS	2
 
-#define USER_NAME_MAX	64	/* bytes, without NUL */
-#define PWHASH_MAX	128	/* crypto_pwhash_STRBYTES */
+#define USER_NAME_MAX	150	/* bytes, without NUL (Django's limit) */
+/*
+ * Room for any stored hash with its NUL: argon2id from crypto_pwhash_str
+ * (< 128) and imported ones (Django pbkdf2_sha256 ~88, argon2 ~100).
+ */
+#define PWHASH_MAX	256
 #define IP_MAX		64
 #define UA_MAX		512	/* user agents are truncated to this */
 #define CTYPE_MAX	128
@@ -53,6 +57,7 @@ struct user {
 	char	pwhash[PWHASH_MAX];
 	bool	admin;
 	bool	locked;
+	bool	must_reset;	/* imported hash we cannot verify; implies locked */
 	int64_t	pw_changed_at;	/* Unix seconds of the last password set */
 	int64_t	created_at;
 };
@@ -114,11 +119,28 @@ int	store_user_by_name(struct store *, const char *name, struct user *);
 int	store_user_by_id(struct store *, int64_t id, struct user *);
 int	store_user_set_password(struct store *, int64_t id, const char *pwhash,
 	    int64_t now);
+/*
+ * Replace old_hash by new_hash for the same password (an imported hash
+ * upgraded at sign-in): pw_changed_at is kept, so no session ends.
+ * STORE_NOTFOUND when the stored hash is no longer old_hash.
+ */
+int	store_user_rehash(struct store *, int64_t id, const char *old_hash,
+	    const char *new_hash);
 int	store_user_set_locked(struct store *, int64_t id, bool locked);
 int	store_user_del(struct store *, int64_t id);
 /* A nonzero return from a callback stops the walk and is returned. */
 typedef int (*store_user_cb)(void *arg, const struct user *);
 int	store_user_list(struct store *, store_user_cb, void *arg);
+
+/*
+ * Bulk import (user import): insert users[0..n) in ONE transaction, all or
+ * nothing. A name already taken is skipped, never overwritten;
+ * inserted[i] (n entries, caller's) says whether row i was added. id is
+ * ignored; name, pwhash, admin, locked, must_reset, pw_changed_at and
+ * created_at are stored as given.
+ */
+int	store_user_import(struct store *, const struct user *users, size_t n,
+	    bool *inserted) __attribute__((warn_unused_result));
 
 /*
  * Sessions. create: STORE_EXISTS for a duplicate hash, STORE_NOTFOUND when

@@ -77,6 +77,8 @@ const char *const audit_event_names[AUDIT__MAX] = {
 	[AUDIT_USER_LOCKED] = "user_locked",
 	[AUDIT_USER_UNLOCKED] = "user_unlocked",
 	[AUDIT_STORE_UNAVAILABLE] = "store_unavailable",
+	[AUDIT_USERS_IMPORTED] = "users_imported",
+	[AUDIT_PASSWORD_REHASHED] = "password_rehashed",
 };
 
 static pthread_rwlock_t audit_lock = PTHREAD_RWLOCK_INITIALIZER;

@@ -16,6 +16,7 @@ int
 cmd_check_config(struct config *cfg, int argc, char **argv)
 {
 	static const struct option none[] = { { .name = NULL } };
+	char	 why[512];
 	int	 c;
 
 	cli_getopt_reset();
@@ -29,5 +30,8 @@ cmd_check_config(struct config *cfg, int argc, char **argv)
 	if (listen_exposed(cfg->listen))
 		fprintf(stderr, "warn listen = %s is not a loopback address: "
 		    "%s\n", cfg->listen, listen_exposed_warning());
+	/* A warning, not an error: the config works, the site may not. */
+	if (config_cookie_name_warning(cfg, why, sizeof why) != 0)
+		fprintf(stderr, "warn: %s\n", why);
 	return EXIT_OK;
 }

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "cli_common.h"
+#include "parse.h"
 
 /* Whether this process opened the audit log (so cli_close closes it). */
 static bool audit_is_open;
@@ -203,17 +204,7 @@ cli_audit(enum audit_event ev, const char *user, int64_t user_id,
 bool
 cli_username_valid(const char *s)
 {
-	size_t	 n = 0;
-
-	for (; s[n] != '\0'; n++) {
-		unsigned char c = (unsigned char)s[n];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		    c == '@' || c == '-';
-		if (!ok || n >= USER_NAME_MAX)
-			return false;
-	}
-	return n > 0;
+	return username_valid(s);
 }
 
 int
@@ -225,7 +216,7 @@ cli_username_check(const char *s)
 		return 0;
 	cli_printable(s, shown, sizeof shown, 80);
 	cli_error("invalid user name '%s': use 1-%d characters of "
-	    "A-Z a-z 0-9 . _ @ -", shown, USER_NAME_MAX);
+	    "A-Z a-z 0-9 @ . + _ -", shown, USER_NAME_MAX);
 	return -1;
 }
 

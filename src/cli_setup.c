@@ -10,6 +10,7 @@
  * so running it again is always safe.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
@@ -40,6 +41,7 @@ struct setup {
 	bool		 key_ok;
 	bool		 have_daemon_user;	/* [server] user exists */
 	uid_t		 daemon_uid;
+	gid_t		 daemon_gid;	/* its primary group */
 };
 
 /* The directory part of path ("." when there is none). */
@@ -82,17 +84,30 @@ check_dir(struct setup *s, const char *what, const char *path,
 
 /*
  * The daemon drops to [server] user after opening its files, yet must
- * still write the database directory (journal) and re-read keys and
- * reopen the audit log on SIGHUP: warn when it will not own them.
+ * still write the database (and its journal), re-read keys and reopen the
+ * audit log on SIGHUP. Run as root, setup gives the files it manages to
+ * that user, through an O_NOFOLLOW descriptor (never a symlink's target);
+ * anything else (a directory, a symlink) is a warn line with the command.
  */
 static void
 check_owner(struct setup *s, const char *what, const char *path)
 {
 	struct stat st;
+	int	 fd, rc = -1;
 
-	if (!s->have_daemon_user || geteuid() != 0 || stat(path, &st) != 0 ||
+	if (!s->have_daemon_user || geteuid() != 0 || lstat(path, &st) != 0 ||
 	    st.st_uid == s->daemon_uid)
 		return;
+	if (S_ISREG(st.st_mode) && (fd = open(path, O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC)) != -1) {
+		rc = fchown(fd, s->daemon_uid, s->daemon_gid);
+		close(fd);
+	}
+	if (rc == 0) {
+		cli_check(&s->chk, CHECK_OK, "%s %s now owned by [server] user "
+		    "%s", what, path, s->cfg->user);
+		return;
+	}
 	cli_check(&s->chk, CHECK_WARN, "%s %s is not owned by [server] user "
 	    "%s: the daemon may fail to use it after dropping privileges; "
 	    "chown %s %s", what, path, s->cfg->user, s->cfg->user, path);
@@ -120,6 +135,7 @@ check_daemon_user(struct setup *s)
 	}
 	s->have_daemon_user = true;
 	s->daemon_uid = pw->pw_uid;
+	s->daemon_gid = pw->pw_gid;
 	cli_check(&s->chk, CHECK_OK, "daemon drops privileges to user %s",
 	    cfg->user);
 }
@@ -290,6 +306,8 @@ rotate_key(struct setup *s, unsigned char (*keys)[KEY_BYTES])
 	cli_check(&s->chk, CHECK_OK, "rotated secret key: new signing key on "
 	    "line 1 of %s, %d previous key%s kept for verifying", path,
 	    n - 1, n - 1 == 1 ? "" : "s");
+	/* The rotated file is a new one (rename), created by us. */
+	check_owner(s, "secret key file", path);
 	if ((d = cJSON_CreateObject()) != NULL)
 		cJSON_AddNumberToObject(d, "keys", n);
 	cli_audit(AUDIT_KEY_ROTATED, NULL, 0, NULL, d);
@@ -340,7 +358,10 @@ static void
 check_cookie(struct setup *s)
 {
 	const struct config *cfg = s->cfg;
+	char	 why[512];
 
+	if (config_cookie_name_warning(cfg, why, sizeof why) != 0)
+		cli_check(&s->chk, CHECK_WARN, "%s", why);
 	if (cfg->cookie_secure == SECURE_FALSE)
 		cli_check(&s->chk, CHECK_WARN, "cookie_secure = false: the "
 		    "session cookie is also sent over plain HTTP; set "

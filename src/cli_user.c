@@ -1,5 +1,6 @@
 /*
- * cli_user.c - `sessiongw user ...`: add, passwd, del, list, lock, unlock.
+ * cli_user.c - `sessiongw user ...`: add, passwd, del, list, lock, unlock,
+ * import, export (the last two in cli_user_import.c).
  *
  * Every change that should end a user's access (password change, lock,
  * delete) also revokes that user's sessions right here, rather than
@@ -15,6 +16,7 @@
 
 #include "cli.h"
 #include "cli_common.h"
+#include "cli_user_import.h"
 #include "password.h"
 #include "store.h"
 
@@ -22,6 +24,8 @@ struct user_args {
 	const char	*name;
 	bool		 admin;
 	bool		 from_stdin;
+	size_t		 min_password;	/* [login] min_password_length */
+	const char	*file;		/* import: the file to read */
 };
 
 /* Options a user subcommand accepts (bits of user_cmd.opts). */
@@ -33,6 +37,7 @@ struct user_cmd {
 	int		(*fn)(struct store *, const struct user_args *);
 	unsigned	 opts;
 	bool		 takes_name;
+	bool		 takes_file;	/* import FILE */
 	bool		 audits;	/* writes audit events: open the log */
 };
 
@@ -43,9 +48,12 @@ db_error(struct store *st)
 	return EXIT_FAIL;
 }
 
-/* Read and hash a new password; the clear text never outlives this. */
+/*
+ * Read and hash a new password; the clear text never outlives this.
+ * Shorter than min bytes is refused before hashing.
+ */
 static int
-new_password_hash(bool from_stdin, char hash[PWHASH_MAX])
+new_password_hash(bool from_stdin, size_t min, char hash[PWHASH_MAX])
 {
 	char	 pw[PASSWORD_MAX + 1], err[256];
 	int	 rc = -1;
@@ -57,6 +65,11 @@ new_password_hash(bool from_stdin, char hash[PWHASH_MAX])
 	}
 	if (pw[0] == '\0') {
 		cli_error("empty password refused");
+		goto out;
+	}
+	if (strlen(pw) < min) {
+		cli_error("password too short: at least %zu characters "
+		    "([login] min_password_length)", min);
 		goto out;
 	}
 	if (password_hash(pw, hash, PWHASH_MAX) != 0) {
@@ -96,7 +109,7 @@ user_add(struct store *st, const struct user_args *a)
 	}
 	if (r != STORE_NOTFOUND)
 		return db_error(st);
-	if (new_password_hash(a->from_stdin, hash) != 0)
+	if (new_password_hash(a->from_stdin, a->min_password, hash) != 0)
 		goto out;
 	r = store_user_add(st, a->name, hash, a->admin, (int64_t)time(NULL),
 	    &id);
@@ -129,15 +142,17 @@ user_passwd(struct store *st, const struct user_args *a)
 
 	if (cli_user_find(st, a->name, &u) != 0)
 		return EXIT_FAIL;
-	if (new_password_hash(a->from_stdin, hash) != 0)
+	if (new_password_hash(a->from_stdin, a->min_password, hash) != 0)
 		goto out;
 	if (store_user_set_password(st, u.id, hash, (int64_t)time(NULL)) !=
-	    STORE_OK || store_session_delete_user(st, u.id, &n) != STORE_OK) {
+	    STORE_OK || store_session_delete_user(st, u.id, &n) != STORE_OK ||
+	    (u.must_reset && store_user_set_locked(st, u.id, false) !=
+	    STORE_OK)) {
 		rc = db_error(st);
 		goto out;
 	}
-	printf("password changed for %s; revoked %lld sessions\n", a->name,
-	    (long long)n);
+	printf("password changed for %s; revoked %lld sessions%s\n", a->name,
+	    (long long)n, u.must_reset ? "; unlocked (was must_reset)" : "");
 	cli_audit(AUDIT_PASSWORD_CHANGED, a->name, u.id, NULL,
 	    revoked_detail(n));
 	rc = EXIT_OK;
@@ -173,6 +188,13 @@ set_locked(struct store *st, const struct user_args *a, bool locked)
 
 	if (cli_user_find(st, a->name, &u) != 0)
 		return EXIT_FAIL;
+	/* must_reset implies locked: only a new password unlocks. */
+	if (!locked && u.must_reset) {
+		cli_error("user %s has an imported password hash sessiongw "
+		    "cannot verify: set a password with `sessiongw user passwd "
+		    "%s` (that unlocks it)", a->name, a->name);
+		return EXIT_FAIL;
+	}
 	if (store_user_set_locked(st, u.id, locked) != STORE_OK)
 		return db_error(st);
 	if (!locked) {
@@ -208,7 +230,8 @@ list_row(void *arg, const struct user *u)
 	(void)arg;
 	cli_time_fmt(u->created_at, created);
 	printf("%-6lld %-24s %-5s %-6s %s\n", (long long)u->id, u->name,
-	    u->admin ? "yes" : "no", u->locked ? "yes" : "no", created);
+	    u->admin ? "yes" : "no", u->must_reset ? "reset" :
+	    u->locked ? "yes" : "no", created);
 	return 0;
 }
 
@@ -223,6 +246,19 @@ user_list(struct store *st, const struct user_args *a)
 	return EXIT_OK;
 }
 
+static int
+user_import(struct store *st, const struct user_args *a)
+{
+	return user_import_file(st, a->file);
+}
+
+static int
+user_export_cmd(struct store *st, const struct user_args *a)
+{
+	(void)a;
+	return user_export(st);
+}
+
 static const struct user_cmd user_cmds[] = {
 	{ .name = "add", .fn = user_add, .opts = UOPT_ADMIN | UOPT_STDIN,
 	    .takes_name = true, .audits = true },
@@ -235,6 +271,9 @@ static const struct user_cmd user_cmds[] = {
 	    .audits = true },
 	{ .name = "unlock", .fn = user_unlock, .takes_name = true,
 	    .audits = true },
+	{ .name = "import", .fn = user_import, .takes_file = true,
+	    .audits = true },
+	{ .name = "export", .fn = user_export_cmd },
 };
 
 /* Options and operands of one user subcommand (argv[0] is its name). */
@@ -261,12 +300,15 @@ user_parse(const struct user_cmd *uc, int argc, char **argv,
 		else
 			return cli_bad_option(cmd, argc, argv, c);
 	}
-	if (argc - optind != (uc->takes_name ? 1 : 0)) {
+	if (argc - optind != (uc->takes_name || uc->takes_file ? 1 : 0)) {
 		cli_error("%s: %s; see sessiongw user --help", cmd,
 		    uc->takes_name ? "expected one user NAME" :
+		    uc->takes_file ? "expected one FILE (- for stdin)" :
 		    "unexpected argument");
 		return EXIT_USAGE;
 	}
+	if (uc->takes_file)
+		a->file = argv[optind];
 	if (uc->takes_name) {
 		a->name = argv[optind];
 		if (cli_username_check(a->name) != 0)
@@ -279,7 +321,9 @@ int
 cmd_user(struct config *cfg, int argc, char **argv)
 {
 	const struct user_cmd *uc = NULL;
-	struct user_args a = { .name = NULL };
+	struct user_args a = {
+		.min_password = (size_t)cfg->login_min_password_length,
+	};
 	struct store	*st = NULL;
 	char		 shown[40];
 	int		 rc;

@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "errmsg.h"
+#include "password.h"
 
 #define DEFAULT_CONFIG_PATH	"/etc/sessiongw/sessiongw.conf"
 #define ONE_YEAR		31536000L
@@ -73,7 +74,7 @@ enum cfg_key {
 	CK_CLEANUP_INTERVAL, CK_CLEANUP_BATCH,
 	CK_UI_TITLE,
 	CK_LOGIN_MAX_FAILURES, CK_LOGIN_MAX_FAILURES_PER_IP, CK_LOGIN_WINDOW,
-	CK_LOGIN_LOCKOUT,
+	CK_LOGIN_LOCKOUT, CK_LOGIN_MIN_PASSWORD_LENGTH,
 	CK__MAX
 };
 
@@ -199,6 +200,8 @@ static const struct keydef keydefs[CK__MAX] = {
 	[CK_LOGIN_WINDOW] = LONG("login", "window", login_window, 1, ONE_YEAR),
 	[CK_LOGIN_LOCKOUT] = LONG("login", "lockout", login_lockout, 1,
 	    ONE_YEAR),
+	[CK_LOGIN_MIN_PASSWORD_LENGTH] = LONG("login", "min_password_length",
+	    login_min_password_length, 1, PASSWORD_MAX),
 };
 
 /* State of one parse; the reader and the handler share it. */
@@ -233,7 +236,7 @@ config_defaults(struct config *c)
 	    "/etc/sessiongw/secret.key");
 	snprintf(c->route_prefix, sizeof c->route_prefix, "%s", "/session");
 
-	snprintf(c->cookie_name, sizeof c->cookie_name, "%s", "sessionid");
+	snprintf(c->cookie_name, sizeof c->cookie_name, "%s", "sessiongw");
 	c->cookie_age = 1200;
 	c->absolute_age = 43200;
 	c->save_every_request = true;
@@ -259,6 +262,7 @@ config_defaults(struct config *c)
 	c->login_max_failures_per_ip = 50;
 	c->login_window = 300;
 	c->login_lockout = 300;
+	c->login_min_password_length = 10;
 }
 
 const char *
@@ -983,4 +987,51 @@ config_print(const struct config *c, FILE *out)
 		print_value(c, k, out);
 		fputc('\n', out);
 	}
+}
+
+/*
+ * Cookie names that web frameworks use for their own cookies. The app
+ * behind nginx sets its cookie with the same name and Path=/, the browser
+ * keeps one of the two, and the gateway session is lost (Django's
+ * SessionMiddleware did exactly that with the old default "sessionid").
+ * Compared without case: some frameworks are configured case-insensitively.
+ */
+static const struct framework_cookie {
+	const char	*name;
+	const char	*owner;
+} framework_cookies[] = {
+	{ "sessionid", "Django's session cookie" },
+	{ "csrftoken", "Django's CSRF cookie" },
+	{ "PHPSESSID", "PHP's session cookie" },
+	{ "JSESSIONID", "the Java servlet session cookie" },
+	{ "connect.sid", "Express (connect) session cookie" },
+	{ "laravel_session", "Laravel's session cookie" },
+	{ "XSRF-TOKEN", "Laravel's / Angular's CSRF cookie" },
+	{ "_session_id", "Rails' session cookie" },
+	{ "ci_session", "CodeIgniter's session cookie" },
+	{ "session", "Flask's session cookie" },
+	{ "ASP.NET_SessionId", "ASP.NET's session cookie" },
+	{ ".AspNetCore.Session", "ASP.NET Core's session cookie" },
+	{ "rack.session", "Rack's (Sinatra) session cookie" },
+	{ "beaker.session.id", "Pylons' (Beaker) session cookie" },
+	{ "CFID", "ColdFusion's session cookie" },
+	{ "frontend", "Magento's session cookie" },
+	{ "wordpress_logged_in", "WordPress' sign-in cookie" },
+};
+
+int
+config_cookie_name_warning(const struct config *c, char *out, size_t outsz)
+{
+	for (size_t i = 0; i < sizeof framework_cookies /
+	    sizeof framework_cookies[0]; i++) {
+		if (strcasecmp(c->cookie_name, framework_cookies[i].name) != 0)
+			continue;
+		errmsg(out, outsz, "cookie_name = %s is %s: an app behind "
+		    "nginx that sets its own cookie of that name overwrites "
+		    "the gateway's and signs users out; use a name of your "
+		    "own (default sessiongw)", c->cookie_name,
+		    framework_cookies[i].owner);
+		return 1;
+	}
+	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "audit.h"
 #include "endpoints.h"
+#include "login_rehash.h"
 #include "metrics.h"
 #include "pages.h"
 #include "parse.h"
@@ -207,6 +208,7 @@ login_succeeded(struct request *r, struct login *l, struct user *u)
 	r->sess_state = SESS_NONE;
 	if (session_start(r, u) != 0)
 		return 500;
+	login_rehash_imported(r, l->f.password);
 	if (old[0] != '\0')
 		audit_login(r, AUDIT_SESSION_ROTATED, NULL, "old_session", old, 0);
 	count_login(r, LR_SUCCESS);

@@ -89,7 +89,8 @@ static const struct command commands[] = {
 	{
 		.name = "user",
 		.fn = cmd_user,
-		.summary = "manage users (add, passwd, del, list, lock, unlock)",
+		.summary = "manage users (add, passwd, del, list, lock, unlock, "
+		    "import, export)",
 		.usage =
 		    "usage: sessiongw [-c FILE] user add NAME [--admin] "
 		    "[--password-stdin]\n"
@@ -99,11 +100,18 @@ static const struct command commands[] = {
 		    "       sessiongw [-c FILE] user list\n"
 		    "       sessiongw [-c FILE] user lock NAME\n"
 		    "       sessiongw [-c FILE] user unlock NAME\n"
+		    "       sessiongw [-c FILE] user import FILE\n"
+		    "       sessiongw [-c FILE] user export > users.jsonl\n"
 		    "\n"
-		    "NAME is 1-64 characters of A-Z a-z 0-9 . _ @ -\n"
+		    "NAME is 1-150 characters of A-Z a-z 0-9 @ . + _ -\n"
 		    "The password is read from the first line of stdin with\n"
-		    "--password-stdin, else prompted twice without echo.\n"
-		    "passwd and lock revoke all of the user's sessions.\n",
+		    "--password-stdin, else prompted twice without echo, and\n"
+		    "must have [login] min_password_length characters.\n"
+		    "passwd and lock revoke all of the user's sessions.\n"
+		    "import reads `manage.py dumpdata auth.user` JSON (or the\n"
+		    "JSON Lines of export); existing names are skipped; a\n"
+		    "malformed file imports nothing. export prints password\n"
+		    "hashes: keep the output private.\n",
 	},
 	{
 		.name = "sessions",

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "parse.h"
+#include "store.h"
 
 
 static bool
@@ -584,4 +585,21 @@ login_ip_key(const char *addr, char *out, size_t outsz)
 		}
 	}
 	snprintf(out, outsz, "%s", addr);
+}
+
+bool
+username_valid(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; s[n] != '\0'; n++) {
+		unsigned char c = (unsigned char)s[n];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '@' || c == '.' ||
+		    c == '+' || c == '_' || c == '-';
+
+		if (!ok || n >= USER_NAME_MAX)
+			return false;
+	}
+	return n > 0;
 }

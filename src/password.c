@@ -21,6 +21,7 @@
 
 #include "errmsg.h"
 #include "password.h"
+#include "password_import.h"
 
 #define OPSLIMIT	crypto_pwhash_OPSLIMIT_INTERACTIVE
 #define MEMLIMIT	crypto_pwhash_MEMLIMIT_INTERACTIVE
@@ -66,6 +67,9 @@ password_verify(const char *hash, const char *pw)
 		usable = false;
 		len = PASSWORD_MAX;
 	}
+	/* Imported (Django) hashes: own verifier, see password_import.h. */
+	if (password_needs_upgrade(hash))
+		return password_import_verify(hash, pw, len) && usable;
 	/* needs_rehash returns -1 for a string that is not a valid hash. */
 	if (hash == NULL || strnlen(hash, crypto_pwhash_STRBYTES)
 	    == crypto_pwhash_STRBYTES

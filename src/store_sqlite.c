@@ -45,6 +45,8 @@ enum st {
 	ST_USER_DEL,
 	ST_USER_DEL_CACHE,
 	ST_USER_LIST,
+	ST_USER_IMPORT,
+	ST_USER_REHASH,
 	ST_SESSION_CREATE,
 	ST_SESSION_GET,
 	ST_SESSION_TOUCH,
@@ -78,7 +80,8 @@ enum st {
 };
 
 #define USER_COLS \
-	"id, name, pwhash, admin, locked, pw_changed_at, created_at"
+	"id, name, pwhash, admin, locked, pw_changed_at, created_at, " \
+	"must_reset"
 #define SESSION_COLS \
 	"hash, handle, user_id, created_at, last_seen, expires_at, " \
 	"pw_changed_at, request_count, ip, user_agent"
@@ -98,14 +101,27 @@ static const struct {
 	    "WHERE name = ?1", 1 },
 	[ST_USER_BY_ID] = { "SELECT " USER_COLS " FROM users "
 	    "WHERE id = ?1", 1 },
+	/* A new password is a usable one: it ends must_reset. */
 	[ST_USER_SET_PW] = { "UPDATE users SET pwhash = ?2, "
-	    "pw_changed_at = ?3 WHERE id = ?1", 0 },
+	    "pw_changed_at = ?3, must_reset = 0 WHERE id = ?1", 0 },
 	[ST_USER_SET_LOCKED] = { "UPDATE users SET locked = ?2 "
 	    "WHERE id = ?1", 0 },
 	[ST_USER_DEL] = { "DELETE FROM users WHERE id = ?1", 0 },
 	[ST_USER_DEL_CACHE] = { "DELETE FROM cache WHERE scope = ?1", 0 },
 	[ST_USER_LIST] = { "SELECT " USER_COLS " FROM users "
 	    "ORDER BY name", 0 },
+	/*
+	 * Same password, stronger hash: pw_changed_at stays, so sessions
+	 * (the one just started) stay valid. Only if the hash is still the
+	 * one that was verified: a concurrent `user passwd` wins.
+	 */
+	[ST_USER_REHASH] = { "UPDATE users SET pwhash = ?3 "
+	    "WHERE id = ?1 AND pwhash = ?2", 0 },
+	/* Import never overwrites: a taken name changes nothing. */
+	[ST_USER_IMPORT] = { "INSERT INTO users (name, pwhash, admin, locked, "
+	    "must_reset, pw_changed_at, created_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	    "ON CONFLICT (name) DO NOTHING", 0 },
 	[ST_SESSION_CREATE] = { "INSERT INTO sessions (" SESSION_COLS ") "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", 1 },
 	[ST_SESSION_GET] = { "SELECT " SESSION_COLS " FROM sessions "
@@ -708,6 +724,7 @@ read_user(sqlite3_stmt *st, struct user *u)
 	u->locked = sqlite3_column_int(st, 4) != 0;
 	u->pw_changed_at = sqlite3_column_int64(st, 5);
 	u->created_at = sqlite3_column_int64(st, 6);
+	u->must_reset = sqlite3_column_int(st, 7) != 0;
 }
 
 static int
@@ -813,6 +830,22 @@ store_user_set_password(struct store *s, int64_t id, const char *pwhash,
 }
 
 int
+store_user_rehash(struct store *s, int64_t id, const char *old_hash,
+    const char *new_hash)
+{
+	sqlite3_stmt *st;
+
+	if (check_user_args(s, NULL, new_hash) == -1 ||
+	    (st = stmt(s, ST_USER_REHASH)) == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "itt", id, old_hash, new_hash) == -1) {
+		stmt_done(st);
+		return STORE_ERROR;
+	}
+	return update_one(s, st, "rehash password");
+}
+
+int
 store_user_set_locked(struct store *s, int64_t id, bool locked)
 {
 	sqlite3_stmt *st = stmt(s, ST_USER_SET_LOCKED);
@@ -874,6 +907,50 @@ store_user_list(struct store *s, store_user_cb cb, void *arg)
 	}
 	stmt_done(st);
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+/*
+ * One transaction for the whole file: 10,000 rows commit in one journal
+ * write instead of 10,000, and a fault half-way leaves nothing behind.
+ * The statement is reset (not re-prepared) per row.
+ */
+int
+store_user_import(struct store *s, const struct user *users, size_t n,
+    bool *inserted)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t changed;
+	int rc = STORE_ERROR;
+
+	for (size_t i = 0; i < n; i++)
+		if (check_user_args(s, users[i].name, users[i].pwhash) == -1)
+			return STORE_ERROR;
+	if ((st = stmt(s, ST_USER_IMPORT)) == NULL)
+		return STORE_ERROR;
+	if (begin(s) == -1) {
+		stmt_done(st);
+		return STORE_ERROR;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct user *u = &users[i];
+
+		if (bind(s, st, "ttiiiii", u->name, u->pwhash,
+		    (int64_t)u->admin, (int64_t)u->locked,
+		    (int64_t)u->must_reset, u->pw_changed_at, u->created_at)
+		    == -1 || run(s, st, "import user", &changed) == -1)
+			goto out;
+		inserted[i] = changed > 0;
+		stmt_done(st);
+	}
+	stmt_done(st);
+	st = NULL;
+	if (commit(s) == -1)
+		goto out;
+	return STORE_OK;
+out:
+	stmt_done(st);
+	rollback(s);
+	return rc;
 }
 
 /* ---- sessions ---- */

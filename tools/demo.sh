@@ -10,7 +10,7 @@ DEMO=$ROOT/demo
 BIN=$ROOT/build/sessiongw
 PORT=${DEMO_PORT:-8080}
 USER_NAME=demo
-USER_PASS=demo-password
+USER_PASS=demo-password-1
 
 [ -x "$BIN" ] || { echo "demo: build first (make)" >&2; exit 1; }
 sh "$ROOT/tools/demo-stop.sh" >/dev/null 2>&1 || true

@@ -133,8 +133,8 @@ CONF
 cd "$TMP"
 "$BIN" -c sessiongw.conf setup-session-security > setup.log 2>&1 ||
     { cat setup.log >&2; exit 2; }
-printf '%s\n' 'alice-pass-1' | "$BIN" -c sessiongw.conf user add alice --password-stdin >/dev/null
-printf '%s\n' 'bob-pass-2' | "$BIN" -c sessiongw.conf user add bob --password-stdin >/dev/null
+printf '%s\n' 'alice-pass-1234' | "$BIN" -c sessiongw.conf user add alice --password-stdin >/dev/null
+printf '%s\n' 'bob-pass-2345' | "$BIN" -c sessiongw.conf user add bob --password-stdin >/dev/null
 
 "$BIN" -c sessiongw.conf serve > sessiongw.log 2>&1 &
 SG_PID=$!
@@ -162,7 +162,7 @@ done
 set +e
 TEST_RAN=1
 LOG_DIR=$TMP BASE_URL=$URL SHOT_DIR=$TMP/shots CHROMIUM=$CHROMIUM \
-    USER1=alice PASS1=alice-pass-1 USER2=bob PASS2=bob-pass-2 \
+    USER1=alice PASS1=alice-pass-1234 USER2=bob PASS2=bob-pass-2345 \
     UI_TITLE='Acme & Co Portal' \
     timeout 110 node "$HERE/signin.test.mjs"
 rc=$?

@@ -12,7 +12,7 @@ const EXE = process.env.CHROMIUM || '/usr/bin/chromium';
 const U1 = process.env.USER1 || 'alice', P1 = process.env.PASS1;
 const U2 = process.env.USER2 || 'bob', P2 = process.env.PASS2;
 const TITLE = process.env.UI_TITLE || 'Sign in';
-const COOKIE = 'sessionid';
+const COOKIE = 'sessiongw';
 const T = 10000;
 
 if (!BASE || !P1 || !P2) {

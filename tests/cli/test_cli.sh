@@ -199,6 +199,27 @@ sed 's/^cookie_secure = true$//' "$INSECURE" >"$INSECURE.tmp" &&
 expect 0 "cookie_secure = false is not a failure"
 check "cookie_secure = false is a warn line" grep -q '^warn cookie_secure' "$T/out"
 
+FWCOOKIE=$T/fwcookie.conf
+write_conf "$FWCOOKIE" "cookie_name = sessionid"
+"$BIN" -c "$FWCOOKIE" setup-session-security --keep-sessions \
+    >"$T/out" 2>"$T/err"; rc=$?
+expect 0 "a framework's cookie name is not a failure"
+check "cookie_name = sessionid is a warn line naming Django" \
+    grep -q "^warn cookie_name = sessionid is Django's session cookie" "$T/out"
+"$BIN" -c "$FWCOOKIE" check-config >"$T/out" 2>"$T/err"; rc=$?
+expect 0 "check-config with a framework's cookie name exits 0"
+check "check-config warns about cookie_name = sessionid" \
+    err_has "warn: cookie_name = sessionid is Django's"
+sed 's/^cookie_name = sessionid$/cookie_name = PHPSESSID/' "$FWCOOKIE" \
+    >"$FWCOOKIE.tmp" && mv "$FWCOOKIE.tmp" "$FWCOOKIE"
+"$BIN" -c "$FWCOOKIE" check-config >"$T/out" 2>"$T/err"; rc=$?
+check "check-config warns about cookie_name = PHPSESSID" \
+    err_has "warn: cookie_name = PHPSESSID is PHP's"
+run check-config
+check "the default cookie_name (sessiongw) draws no warning" \
+    sh -c "! grep -q 'warn' '$T/err'"
+check "the default cookie_name is sessiongw" out_has "cookie_name = sessiongw"
+
 NODIR=$T/nodir.conf
 write_conf "$NODIR"
 sed "s|^database = .*|database = $T/nonexistent/sessiongw.db|" "$NODIR" \
@@ -234,9 +255,20 @@ check "duplicate add says so" err_has "user alice already exists"
 run_pw 'x' user add 'bad name!' --password-stdin
 expect 2 "bad user name exits 2"
 check "bad user name is named" err_has "bad name!"
-long=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+long=$(printf 'a%.0s' $(seq 151))
 run_pw 'x' user add "$long" --password-stdin
-expect 2 "65-byte user name exits 2"
+expect 2 "151-byte user name exits 2"
+run_pw 'long enough pw' user add "${long%a}" --password-stdin
+expect 0 "150-byte user name is accepted (Django's limit)"
+run_pw 'long enough pw' user add 'dj.user+tag@example.com' --password-stdin
+expect 0 "Django-style name with + @ . is accepted"
+run_pw 'short-pw1' user add shorty --password-stdin
+expect 1 "password under min_password_length exits 1"
+check "short password names the setting" err_has "min_password_length"
+run user list
+check "refused short password created no user" sh -c "! grep -q ' shorty ' '$T/out'"
+run user del "${long%a}"
+run user del 'dj.user+tag@example.com'
 run user add
 expect 2 "user add without NAME exits 2"
 run user frobnicate carol
@@ -263,6 +295,9 @@ check "unlocked user shows unlocked" grep -q ' bob  *no  *no ' "$T/out"
 run_pw 'a new password' user passwd bob --password-stdin
 expect 0 "user passwd --password-stdin"
 check "user passwd reports revoked sessions" out_has "revoked 0 sessions"
+run_pw 'short' user passwd bob --password-stdin
+expect 1 "user passwd refuses a short password"
+check "user passwd names the setting" err_has "min_password_length"
 run user passwd nobody --password-stdin
 expect 1 "user passwd of a missing user exits 1"
 check "missing user is named" err_has "no such user nobody"
@@ -391,7 +426,7 @@ check "session_revoked from the CLI says so" \
 run audit --json --event user_created
 expect 0 "audit --event exits 0"
 check "audit --event filters" \
-    jqt -s 'length == 2 and all(.event == "user_created")' "$T/out"
+    jqt -s 'length == 4 and all(.event == "user_created")' "$T/out"
 run audit --json --event user_created,user_deleted --user bob
 check "audit --event list and --user filter" \
     jqt -s 'length == 2 and all(.user == "bob")' "$T/out"

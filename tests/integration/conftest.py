@@ -47,7 +47,7 @@ SNIPPET = REPO / "conf" / "nginx" / "sessiongw.conf"
 EXAMPLE_SITE = REPO / "conf" / "nginx" / "example-site.conf"
 
 TOKEN_LABEL = b"sessiongw-session-v1"
-COOKIE = "sessionid"
+COOKIE = "sessiongw"
 APP_MARKER = "APP-MARKER-5b1e9c"
 API_MARKER = "API-MARKER-77d0a2"
 
@@ -470,6 +470,9 @@ class Gateway:
             text, n = re.subn(pat, rep, text)
             if n != 1:
                 raise AssertionError("example-site.conf: expected one %r" % pat)
+        # the app identity snippets (sessiongw-app-proxy.conf, ...)
+        text = text.replace("/etc/nginx/snippets/sessiongw-app-",
+                            str(SNIPPET.parent / "sessiongw-app-"))
         return text
 
     def write_nginx_conf(self):
@@ -712,7 +715,7 @@ def pytest_configure(config):
 
 class FakeFastCGI:
     """Threaded FastCGI responder on a unix socket. Records every request's
-    params; answers /session/validate with 200 for Cookie sessionid=good
+    params; answers /session/validate with 200 for Cookie sessiongw=good
     (plus X-Session-User and a Set-Cookie) and 401 otherwise; everything else
     with 200 and the params as JSON."""
 
@@ -808,12 +811,12 @@ class FakeFastCGI:
                 self.requests.append({"pairs": pairs, "env": env, "stdin": stdin})
             uri = env.get("DOCUMENT_URI", "")
             if uri == "/session/validate":
-                if "sessionid=good" in env.get("HTTP_COOKIE", ""):
+                if "sessiongw=good" in env.get("HTTP_COOKIE", ""):
                     head = ("Status: 200 OK\r\nX-Session-User: fakeuser\r\n"
-                            "Set-Cookie: sessionid=good2; Path=/\r\n\r\n")
+                            "Set-Cookie: sessiongw=good2; Path=/\r\n\r\n")
                 else:
                     head = ("Status: 401 Unauthorized\r\n"
-                            "Set-Cookie: sessionid=; Path=/; Max-Age=0\r\n"
+                            "Set-Cookie: sessiongw=; Path=/; Max-Age=0\r\n"
                             "Content-Type: application/json\r\n\r\n"
                             '{"error":"no_session","message":"x"}')
                 out = head.encode()

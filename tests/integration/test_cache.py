@@ -602,11 +602,11 @@ def test_client_cannot_name_another_scope(gw, toks):
     assert_json_error(gw.request("PUT", "/session/global/forged", body=b"x", cookie=a,
                                  headers=forged), 403)
     # with the cookie name twice, the first that validates is used: alice
-    r = gw.get("/session/cache/scoped", cookie="sessionid=garbage; sessionid=%s" % a)
+    r = gw.get("/session/cache/scoped", cookie="sessiongw=garbage; sessiongw=%s" % a)
     assert r.status == 404, r
-    r = gw.get("/session/cache/scoped", cookie="sessionid=%s; sessionid=%s" % (b, a))
+    r = gw.get("/session/cache/scoped", cookie="sessiongw=%s; sessiongw=%s" % (b, a))
     assert r.status == 200 and r.body == b"bob-only", r
-    r = gw.get("/session/cache/scoped", cookie="sessionid=%s; sessionid=%s" % (a, b))
+    r = gw.get("/session/cache/scoped", cookie="sessiongw=%s; sessiongw=%s" % (a, b))
     assert r.status == 404, r
     # alice's PUT with bob's key name lands in alice's scope only
     assert put(gw, "scoped", b"alice-too", a, headers=forged).status == 204

@@ -81,7 +81,7 @@ def test_app_with_good_cookie_serves_file(fake):
     assert r.status == 200, r
     assert APP_MARKER.encode() in r.body
     assert r.header("X-Session-User") == "fakeuser"
-    assert "sessionid=good2; Path=/" in r.headers_all("Set-Cookie")
+    assert "sessiongw=good2; Path=/" in r.headers_all("Set-Cookie")
     # one validation per page view, not one per internal redirect
     assert len(f.validate_calls()) - n == 1
 
@@ -133,7 +133,7 @@ def test_session_params(fake):
     r = g.post("/session/login?rd=/app/", body="username=a&password=b",
                headers={"Content-Type": "application/x-www-form-urlencoded",
                         "User-Agent": "ua-test/1", "Accept": "text/html"},
-               cookie="sessionid=abc; other=1", origin=g.origin)
+               cookie="sessiongw=abc; other=1", origin=g.origin)
     assert r.status == 200
     got = r.json()
     env = dict(reversed([tuple(p) for p in got["pairs"]]))
@@ -146,7 +146,7 @@ def test_session_params(fake):
     assert env["CONTENT_TYPE"] == "application/x-www-form-urlencoded"
     assert env["CONTENT_LENGTH"] == str(len("username=a&password=b"))
     assert got["stdin"] == "username=a&password=b"
-    assert env["HTTP_COOKIE"] == "sessionid=abc; other=1"
+    assert env["HTTP_COOKIE"] == "sessiongw=abc; other=1"
     assert env["HTTP_ORIGIN"] == g.origin
     assert env["HTTP_USER_AGENT"] == "ua-test/1"
     assert env["HTTP_ACCEPT"] == "text/html"

@@ -128,7 +128,7 @@ header(const struct request *r, const char *name, char *out, size_t outsz)
 	return NULL;
 }
 
-/* Log in as name; leaves "sessionid=TOKEN" in cookie. */
+/* Log in as name; leaves "sessiongw=TOKEN" in cookie. */
 static int
 login(struct fx *fx, const char *name, char *cookie, size_t cookiesz)
 {
@@ -237,10 +237,10 @@ UNIT_TEST(chain_login_validate_logout)
 UNIT_TEST(chain_bad_cookies_are_401_and_cleared)
 {
 	static const char *const bad[] = {
-		"sessionid=", "sessionid=x", "sessionid=a.b",
-		"sessionid=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA."
+		"sessiongw=", "sessiongw=x", "sessiongw=a.b",
+		"sessiongw=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA."
 		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-		"sessionid=\"\"", "sessionid=%00%00",
+		"sessiongw=\"\"", "sessiongw=%00%00",
 	};
 	struct fx fx;
 	struct request r;
@@ -257,7 +257,7 @@ UNIT_TEST(chain_bad_cookies_are_401_and_cleared)
 		run(&fx, &r, validate, NULL);
 		CHECK_INT(r.res.status, 401);
 		CHECK(header(&r, "Set-Cookie", h, sizeof h) != NULL &&
-		    strncmp(h, "sessionid=;", 11) == 0);
+		    strncmp(h, "sessiongw=;", 11) == 0);
 		request_end(&r);
 	}
 	fx_close(&fx);

@@ -7,16 +7,21 @@
 #include "cli_common.h"
 #include "unit.h"
 
+#define A10	"aaaaaaaaaa"
+#define A150	A10 A10 A10 A10 A10 A10 A10 A10 A10 A10 A10 A10 A10 A10 A10
+
 UNIT_TEST(cli_username_valid_table)
 {
 	static const struct { const char *name; bool ok; } cases[] = {
 		{ .name = "alice", .ok = true },
 		{ .name = "a", .ok = true },
 		{ .name = "Bob.Smith_2@example-corp", .ok = true },
-		{ .name = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		    .ok = true },	/* 64 bytes */
-		{ .name = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		    .ok = false },	/* 65 bytes */
+		{ .name = "dj.user+tag@example.com", .ok = true },
+		{ .name = A150, .ok = true },	/* Django's limit */
+		{ .name = A150 "a", .ok = false },	/* 151 bytes */
+		{ .name = "a b", .ok = false },
+		{ .name = "a%b", .ok = false },
+		{ .name = "a:b", .ok = false },
 		{ .name = "", .ok = false },
 		{ .name = "bad name", .ok = false },
 		{ .name = "a/b", .ok = false },

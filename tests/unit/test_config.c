@@ -49,7 +49,7 @@ UNIT_TEST(config_defaults_match_spec)
 	CHECK_INT(c.nfallback_files, 0);
 	CHECK_STR(c.route_prefix, "/session");
 	CHECK_STR(c.user, "");
-	CHECK_STR(c.cookie_name, "sessionid");
+	CHECK_STR(c.cookie_name, "sessiongw");
 	CHECK_INT(c.cookie_age, 1200);
 	CHECK_INT(c.absolute_age, 43200);
 	CHECK(c.save_every_request);
