@@ -14,7 +14,7 @@ PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 CC	?= cc
-PKGS	:= fcgi sqlite3 libsodium libcjson inih libcrypto libargon2
+PKGS	:= fcgi sqlite3 libsodium libcjson inih libcrypto libargon2 liboath libqrencode
 VERSION	:= 0.1.0
 
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -82,7 +82,7 @@ deps:
 	    libcjson-dev libinih-dev nginx-light curl sqlite3 jq \
 	    python3 python3-pytest valgrind \
 	    libssl-dev libargon2-dev python3-django python3-argon2 gunicorn \
-	    logrotate
+	    logrotate liboath-dev libqrencode-dev
 
 # Integration tests with the daemon and CLI under valgrind memcheck.
 valgrind: $(B)/sessiongw
