@@ -5,12 +5,14 @@
  * into a page goes through buf_html_escape(); the pages forbid framing and
  * scripts through Content-Security-Policy (response.c).
  */
+#include <sodium.h>
 #include <string.h>
 #include <time.h>
 
 #include <cJSON.h>
 
 #include "endpoints.h"
+#include "mfa.h"
 #include "pages.h"
 #include "parse.h"
 #include "response.h"
@@ -64,8 +66,7 @@ wants_html(struct request *r)
 	return form_get(r->body.data, r->body.len, "rd", rd, sizeof rd) == 1;
 }
 
-/* wide: the account page's table; the others are a narrow card */
-static void
+void
 page_begin(struct request *r, int status, const char *heading, bool wide)
 {
 	const struct config *cfg = &r->w->srv->cfg;
@@ -79,6 +80,11 @@ page_begin(struct request *r, int status, const char *heading, bool wide)
 	    "<meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width\">"
 	    "<title>");
+	/* the page's own name first, then the site's ("Account — Sign in") */
+	if (strcmp(heading, cfg->ui_title) != 0) {
+		buf_html_escape(b, heading);
+		buf_puts(b, " \xe2\x80\x94 ");
+	}
 	buf_html_escape(b, cfg->ui_title);
 	buf_puts(b, "</title><link rel=\"stylesheet\" href=\"");
 	buf_html_escape(b, cfg->route_prefix);
@@ -88,14 +94,13 @@ page_begin(struct request *r, int status, const char *heading, bool wide)
 	buf_puts(b, "</h1>\n");
 }
 
-static void
+void
 page_end(struct request *r)
 {
 	buf_puts(&r->res.body, "</main></body></html>\n");
 }
 
-/* <form method=post action=PREFIX/PATH> */
-static void
+void
 form_open(struct request *r, const char *path, const char *cls)
 {
 	struct buf *b = &r->res.body;
@@ -145,6 +150,10 @@ page_login_user(struct request *r, int status, const char *rd,
 	    "autocomplete=\"current-password\" required");
 	buf_puts(b, username != NULL && username[0] != '\0' ?
 	    " autofocus>\n" : ">\n");
+	/* offered only when configured (SPEC [session] remember_age) */
+	if (r->w->srv->cfg.remember_age > 0)
+		buf_puts(b, "<label class=\"check\"><input type=\"checkbox\" "
+		    "name=\"remember\" value=\"1\"> Keep me signed in</label>\n");
 	buf_puts(b, "<button type=\"submit\">Sign in</button></form>\n");
 	page_end(r);
 }
@@ -230,8 +239,40 @@ session_row(struct request *r, const cJSON *s)
 	    "Revoke</button></form></td></tr>\n");
 }
 
+/* The second-factor part of the account page. */
+static void
+account_mfa(struct request *r, const char *message)
+{
+	struct buf *b = &r->res.body;
+	struct mfa_enrolment e;
+
+	if (r->w->srv->cfg.mfa_totp == MFA_OFF)
+		return;
+	if (mfa_enrolled(&r->user)) {
+		int left = 0;
+
+		for (int i = 0; i < MFA_RECOVERY_CODES; i++)
+			if (!(r->user.mfa.recovery_used & (1LL << i)))
+				left++;
+		buf_printf(b, "<section id=\"mfa\"><h2>Two-step sign-in</h2>"
+		    "<p>On. %d of %d recovery codes left. To turn it off or "
+		    "move it to a new phone, ask an administrator.</p>"
+		    "</section>\n", left, MFA_RECOVERY_CODES);
+		return;
+	}
+	if (mfa_enrol_begin(r, &r->user, &e) == 0)
+		page_enrol_section(r, &e, message);
+	sodium_memzero(&e, sizeof e);
+}
+
 int
 ep_account_page(struct request *r)
+{
+	return account_page(r, 200, NULL);
+}
+
+int
+account_page(struct request *r, int status, const char *mfa_message)
 {
 	struct buf *b = &r->res.body;
 	cJSON *arr = cJSON_CreateArray(), *s;
@@ -240,7 +281,7 @@ ep_account_page(struct request *r)
 		cJSON_Delete(arr);
 		return request_db_fail(r);
 	}
-	page_begin(r, 200, "Your account", true);
+	page_begin(r, status, "Your account", true);
 	buf_puts(b, "<p>Signed in as <strong>");
 	buf_html_escape(b, r->user.name);
 	buf_puts(b, "</strong>.</p>\n<h2>Sessions</h2>\n<table><tr><th>Session"
@@ -248,6 +289,7 @@ ep_account_page(struct request *r)
 	cJSON_ArrayForEach(s, arr)
 		session_row(r, s);
 	buf_puts(b, "</table>\n");
+	account_mfa(r, mfa_message);
 	form_open(r, "/logout", "inline");
 	buf_puts(b, "<button type=\"submit\">Sign out</button></form> ");
 	form_open(r, "/logout-all", "inline");
