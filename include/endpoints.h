@@ -43,6 +43,7 @@ int	ep_login_page(struct request *);
 int	ep_login_otp(struct request *);
 int	ep_mfa_info(struct request *);
 int	ep_mfa_enrol(struct request *);
+int	ep_password(struct request *);
 int	ep_logout(struct request *);
 int	ep_logout_all(struct request *);
 int	ep_session_info(struct request *);

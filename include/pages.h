@@ -48,6 +48,9 @@ bool	wants_html(struct request *);
  * e.g. after a wrong enrolment code). Returns STAGE_DONE or a status.
  */
 int	account_page(struct request *, int status, const char *mfa_message);
+/* The same with a message for the password section as well. */
+int	account_page_msg(struct request *, int status, const char *mfa_message,
+	    const char *password_message);
 
 /* Second factor pages (mfa_pages.c). */
 struct mfa_enrolment;

@@ -17,6 +17,7 @@
 
 #include "audit.h"
 #include "endpoints.h"
+#include "login.h"
 #include "login_rehash.h"
 #include "metrics.h"
 #include "mfa.h"
@@ -123,6 +124,54 @@ rate_limited(struct request *r, struct login *l)
  * a failure, so any number of right passwords from one address (an office
  * behind one NAT) succeed at the same time.
  */
+/* One failed attempt on both counters, its metric and audit line. 0/-1. */
+static int
+count_failure(struct request *r, struct login *l, const char *reason)
+{
+	const struct config *cfg = &r->w->srv->cfg;
+	struct store *st = r->w->store;
+
+	if (store_failure_add(st, 'u', l->f.username, r->now,
+	    cfg->login_window) != STORE_OK ||
+	    store_failure_add(st, 'i', l->ip_key, r->now,
+	    cfg->login_window) != STORE_OK)
+		return -1;
+	count_login(r, strcmp(reason, "account_locked") == 0 ? LR_LOCKED :
+	    LR_FAILURE);
+	audit_login(r, AUDIT_LOGIN_FAILURE, l->f.username, "reason", reason, 0);
+	return 0;
+}
+
+int
+login_limits_check(struct request *r, const char *username, bool html)
+{
+	struct login l;
+	int rc;
+
+	memset(&l, 0, sizeof l);
+	l.html = html;
+	snprintf(l.f.username, sizeof l.f.username, "%s", username);
+	login_ip_key(r->remote_addr, l.ip_key, sizeof l.ip_key);
+	rc = rate_limited(r, &l);
+	sodium_memzero(&l, sizeof l);
+	return rc;
+}
+
+int
+login_failure_record(struct request *r, const char *username,
+    const char *reason)
+{
+	struct login l;
+	int rc;
+
+	memset(&l, 0, sizeof l);
+	snprintf(l.f.username, sizeof l.f.username, "%s", username);
+	login_ip_key(r->remote_addr, l.ip_key, sizeof l.ip_key);
+	rc = count_failure(r, &l, reason);
+	sodium_memzero(&l, sizeof l);
+	return rc;
+}
+
 static int
 otp_required_answer(struct request *r)
 {
@@ -148,17 +197,8 @@ static int
 login_failed_as(struct request *r, struct login *l, const char *reason,
     bool otp_required)
 {
-	const struct config *cfg = &r->w->srv->cfg;
-	struct store *st = r->w->store;
-
-	if (store_failure_add(st, 'u', l->f.username, r->now,
-	    cfg->login_window) != STORE_OK ||
-	    store_failure_add(st, 'i', l->ip_key, r->now,
-	    cfg->login_window) != STORE_OK)
+	if (count_failure(r, l, reason) != 0)
 		return request_db_fail(r);
-	count_login(r, strcmp(reason, "account_locked") == 0 ? LR_LOCKED :
-	    LR_FAILURE);
-	audit_login(r, AUDIT_LOGIN_FAILURE, l->f.username, "reason", reason, 0);
 	if (l->html && l->second_step) {
 		page_otp(r, 401, l->f.rd, "That code is not right. "
 		    "Try the next one from your app.");

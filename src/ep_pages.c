@@ -271,8 +271,41 @@ ep_account_page(struct request *r)
 	return account_page(r, 200, NULL);
 }
 
+/* Change the password: current one, new one (min_password_length). */
+static void
+account_password(struct request *r, const char *message)
+{
+	struct buf *b = &r->res.body;
+
+	buf_puts(b, "<section id=\"password\"><h2>Password</h2>\n");
+	if (message != NULL) {
+		buf_puts(b, "<p class=\"msg\" role=\"alert\">");
+		buf_html_escape(b, message);
+		buf_puts(b, "</p>\n");
+	}
+	form_open(r, "/password", NULL);
+	buf_printf(b, "<label for=\"current_password\">Current password</label>"
+	    "<input type=\"password\" id=\"current_password\" "
+	    "name=\"current_password\" autocomplete=\"current-password\" "
+	    "required>\n<label for=\"new_password\">New password (at least "
+	    "%ld characters)</label><input type=\"password\" "
+	    "id=\"new_password\" name=\"new_password\" "
+	    "autocomplete=\"new-password\" minlength=\"%ld\" required>\n"
+	    "<button type=\"submit\">Change password</button></form>"
+	    "<p class=\"note\">This signs you out everywhere else.</p>"
+	    "</section>\n", r->w->srv->cfg.login_min_password_length,
+	    r->w->srv->cfg.login_min_password_length);
+}
+
 int
 account_page(struct request *r, int status, const char *mfa_message)
+{
+	return account_page_msg(r, status, mfa_message, NULL);
+}
+
+int
+account_page_msg(struct request *r, int status, const char *mfa_message,
+    const char *password_message)
 {
 	struct buf *b = &r->res.body;
 	cJSON *arr = cJSON_CreateArray(), *s;
@@ -290,6 +323,7 @@ account_page(struct request *r, int status, const char *mfa_message)
 		session_row(r, s);
 	buf_puts(b, "</table>\n");
 	account_mfa(r, mfa_message);
+	account_password(r, password_message);
 	form_open(r, "/logout", "inline");
 	buf_puts(b, "<button type=\"submit\">Sign out</button></form> ");
 	form_open(r, "/logout-all", "inline");
