@@ -287,7 +287,7 @@ session_row(struct request *r, const cJSON *s)
 	buf_puts(b, "/sessions/");
 	buf_html_escape(b, handle);
 	buf_puts(b, "/revoke\"><button class=\"danger\" type=\"submit\">");
-	buf_puts(b, current ? "Sign out" : "Revoke");
+	buf_puts(b, "Revoke");
 	buf_puts(b, "</button></form></td></tr>\n");
 }
 
