@@ -336,6 +336,11 @@ account_password(struct request *r, const char *message)
 		buf_puts(b, "</p>\n");
 	}
 	form_open(r, "/password", NULL);
+	/* for password managers: whose password this is */
+	buf_puts(b, "<input type=\"text\" name=\"username\" "
+	    "autocomplete=\"username\" hidden value=\"");
+	buf_html_escape(b, r->user.name);
+	buf_puts(b, "\">");
 	buf_printf(b, "<label for=\"current_password\">Current password</label>"
 	    "<input type=\"password\" id=\"current_password\" "
 	    "name=\"current_password\" autocomplete=\"current-password\" "
