@@ -38,8 +38,9 @@ bool	mfa_enrolled(const struct user *);
  * recovery code format a recovery code. The code is spent atomically
  * (store_user_mfa_consume): a TOTP step at or before the last accepted one
  * is refused (no replay), a recovery code works once and is audited as
- * `recovery_code_used`. 0 accepted, 1 refused, -1 store fault (r->err_*
- * set by request_db_fail).
+ * `recovery_code_used`. 0 accepted, 1 refused, 2 refused because no key
+ * of the ring opens the stored secret (it was sealed under a key rotated
+ * out: `user mfa-reset`), -1 store fault (r->err_* set).
  */
 int	mfa_check(struct request *, const struct user *, const char *code);
 
@@ -76,8 +77,7 @@ int	mfa_pending_start(struct request *, int64_t user_id, bool enrol);
 int	mfa_pending_read(struct request *, struct mfa_pending *);
 int	mfa_pending_end(struct request *, const struct mfa_pending *);
 
-/* Audit `mfa_failure` for u (reason: "bad_code", "no_code"...). */
-void	mfa_audit_failure(struct request *, const struct user *,
-	    const char *reason);
+/* Audit `mfa_failure` for u: detail.reason for mfa_check's refusal rc. */
+void	mfa_audit_failure(struct request *, const struct user *, int rc);
 
 #endif

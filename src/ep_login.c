@@ -369,7 +369,7 @@ second_factor(struct request *r, struct login *l, struct user *u)
 	if (rc < 0)
 		return r->err_status != 0 ? r->err_status : 500;
 	if (rc > 0) {
-		mfa_audit_failure(r, u, "bad_code");
+		mfa_audit_failure(r, u, rc);
 		return login_failed(r, l, "bad_otp");
 	}
 	return login_succeeded(r, l, u);
@@ -466,7 +466,7 @@ ep_login_otp(struct request *r)
 			goto out;
 		}
 		if (rc > 0) {
-			mfa_audit_failure(r, &u, "bad_enrolment_code");
+			mfa_audit_failure(r, &u, 3);
 			rc = login_failed(r, &l, "bad_otp");
 			goto out;
 		}
@@ -477,7 +477,7 @@ ep_login_otp(struct request *r)
 			goto out;
 		}
 		if (rc > 0) {
-			mfa_audit_failure(r, &u, "bad_code");
+			mfa_audit_failure(r, &u, rc);
 			rc = login_failed(r, &l, "bad_otp");
 			goto out;
 		}

@@ -112,13 +112,14 @@ audit_user(struct request *r, enum audit_event ev, const struct user *u,
 }
 
 void
-mfa_audit_failure(struct request *r, const struct user *u,
-    const char *reason)
+mfa_audit_failure(struct request *r, const struct user *u, int rc)
 {
 	cJSON *d = cJSON_CreateObject();
 
 	if (d != NULL)
-		cJSON_AddStringToObject(d, "reason", reason);
+		cJSON_AddStringToObject(d, "reason", rc == 2 ?
+		    "secret_unreadable" : rc == 3 ? "bad_enrolment_code" :
+		    "bad_code");
 	audit_user(r, AUDIT_MFA_FAILURE, u, d);
 }
 
@@ -210,9 +211,10 @@ mfa_check(struct request *r, const struct user *u, const char *code)
 		return 1;
 	if (strlen(code) == TOTP_DIGITS) {
 		if (unseal(r, label_secret, u->mfa.secret, u->mfa.secret_len,
-		    secret) == 0 &&
-		    totp_verify(secret, sizeof secret, r->now, TOTP_DIGITS,
-		    code, &step) == 0)
+		    secret) != 0)
+			rc = 2;
+		else if (totp_verify(secret, sizeof secret, r->now,
+		    TOTP_DIGITS, code, &step) == 0)
 			rc = spend(r, u, step, -1);
 	} else if (recovery_parse(code, rcode)) {
 		rc = check_recovery(r, u, rcode);

@@ -276,3 +276,21 @@ def test_totp_off_ignores_factor(make_gw):
     r = gw.post("/session/mfa", {"enrolment": "x", "otp": "123456"},
                 cookie=gw.login("alice"))
     assert r.status == 403
+
+
+def test_enrolment_survives_key_rotation(make_gw):
+    gw = make_gw()
+    secret, _ = enrol(gw, "alice")
+    gw.setup("--rotate-key", "--keep-sessions")
+    gw.hup()
+    assert len(gw.keys()) == 2
+    fresh_step()
+    r = login_otp(gw, "alice", totp(secret, step_offset=1))
+    assert r.status == 200, r
+    # a key file without the key that sealed it: the factor cannot be
+    # read, the sign-in is refused and the audit line says why
+    gw.write_keyfile(gw.key_path, gw.keys()[:1])
+    gw.hup()
+    r = login_otp(gw, "alice", totp(secret))
+    assert r.status == 401, r
+    assert gw.audit_events("mfa_failure")[-1]["detail"]["reason"] == "secret_unreadable"
