@@ -10,10 +10,9 @@
 # BENCH_CONNS (16),
 # BENCH_WRK_THREADS (2), BENCH_THREADS (8, daemon and baseline threads),
 # BENCH_LOGIN=0 to skip the login scenario, BENCH_FLOOD=0 to skip validate
-# during a login flood, BENCH_THREADS2=0 to skip the
-# threads=2 rerun, BENCH_LOCKED=0 to skip validate under a write lock,
-# BENCH_ONLY=locked to run only that scenario, BENCH_KEEP=1 to keep the
-# whole work directory.
+# during a login flood, BENCH_THREADS2=0 to skip the threads=2 rerun,
+# BENCH_LOCKED=0 to skip validate under a write lock, BENCH_ONLY=locked to
+# run only that scenario, BENCH_KEEP=1 to keep the whole work directory.
 #
 # Everything runs on 127.0.0.1 and in a fresh temp directory; nothing is
 # written to the repository. Every process started here is stopped by PID
@@ -466,7 +465,6 @@ LUA
 	echo "  login flood        $FLOOD_ROW"
 }
 [ "${BENCH_FLOOD:-1}" != 0 ] && login_flood_scenario
-
 if [ "${BENCH_LOCKED:-1}" != 0 ] || [ "${BENCH_ONLY:-}" = locked ]; then
 	scenario_locked
 fi

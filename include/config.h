@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "store.h"
+
 #define CONFIG_PATH_MAX		4096
 #define CONFIG_FALLBACKS_MAX	8
 #define CONFIG_ORIGINS_MAX	16
@@ -77,6 +79,8 @@ struct config {
 	/* [mfa] */
 	enum mfa_mode mfa_totp;
 	char	 mfa_issuer[64];		/* shown in authenticator apps */
+	/* [store] (store.h: what store_open needs to find it) */
+	struct store_conf store;
 };
 
 void	config_defaults(struct config *);

@@ -1,19 +1,50 @@
 /*
- * store.h - the narrow storage interface behind which SQLite sits.
+ * store.h - the storage contract: users, sessions, login-failure counters,
+ * cache rows and counters, behind which a backend sits.
  *
- * One struct store per thread: it owns one database connection and its
- * prepared statements and must never be shared between threads. A second
- * backend (a shared store for several gateway hosts) implements this header
- * in one new file.
+ * Two backends implement it (src/store_sqlite.c: one file next to one
+ * gateway; src/store_redis.c: one Redis shared by several gateways),
+ * chosen at run time by [store] backend through store_open(); src/store.c
+ * dispatches every call to the backend's struct store_ops
+ * (store_backend.h). Every rule below holds for both; the contract tests
+ * (tests/unit/test_store_contract.c) run against both.
+ *
+ * One struct store per thread: it owns one connection (a database handle,
+ * a Redis connection) and must never be shared between threads.
  *
  * Convention: functions return 0 on success, STORE_NOTFOUND when the row
  * does not exist, STORE_EXISTS on a uniqueness conflict, STORE_ERROR (-1)
- * on a database fault; store_errmsg() then describes the fault (never a
+ * on a store fault; store_errmsg() then describes the fault (never a
  * secret: the store is never given a raw session id, only its hash) and
  * store_fault() says which kind it was. STORE_ERROR is the only failure
  * code on purpose: every `== STORE_ERROR` test in the callers stays right,
  * and a caller that must answer differently for a busy or full store (503
  * instead of 500, or skip a bookkeeping write) asks store_fault().
+ *
+ * Invariants (every backend):
+ *  - Every multi-row change is atomic: a reader on any connection (any
+ *    gateway) sees all of it or none of it. A session is created together
+ *    with its per-user index entry; a user is deleted together with all
+ *    their sessions and cache rows; a cache set is one step with the
+ *    per-user quota eviction and the global cull; a login failure is
+ *    counted without a read-modify-write race.
+ *  - Deleting a user removes their sessions and their cache rows (scope =
+ *    the user id) in the same step.
+ *  - User ids are never reused, not even after the highest one is deleted,
+ *    so a stale session or cache row can never belong to a new user.
+ *  - Times are Unix seconds given by the caller (`now`); a backend never
+ *    reads the clock for a rule. A backend may drop an expired row at any
+ *    time (SQLite: the cleanup calls; Redis: key TTLs), so "expired" and
+ *    "missing" must be treated alike by callers.
+ *  - A session is live while session_is_live() says so: its idle expiry
+ *    and created_at + absolute_age are both still ahead of now. That one
+ *    function is the rule; store_session_count() and the backends' expiry
+ *    apply the same rule.
+ *  - List walks (store_user_list, store_session_list): the callback may
+ *    read the rows it is given and stop the walk (nonzero return), but it
+ *    must not call back into the same struct store (no nested query, no
+ *    write): SQLite holds a statement open during the walk, Redis hands
+ *    out rows from one reply. Collect and act after the walk.
  */
 #ifndef SESSIONGW_STORE_H
 #define SESSIONGW_STORE_H
@@ -46,9 +77,10 @@ enum store_fault {
 	STORE_FAULT_OTHER,	/* I/O error, corruption, misuse, ... */
 	STORE_FAULT_BUSY,	/* locked by another writer past the wait */
 	STORE_FAULT_FULL,	/* disk or quota full */
+	STORE_FAULT_DOWN,	/* store unreachable (connect, timeout) */
 	STORE_FAULT__MAX
 };
-/* "other", "busy", "full": the metric label and audit detail. */
+/* "other", "busy", "full", "unreachable": metric label, audit detail. */
 extern const char *const store_fault_names[STORE_FAULT__MAX];
 
 /*
@@ -92,16 +124,45 @@ struct session {
 	bool	remember;	/* "keep me signed in": idle limit remember_age */
 };
 
+/* [store] backend */
+enum store_backend {
+	STORE_BACKEND_SQLITE,
+	STORE_BACKEND_REDIS,
+	STORE_BACKEND__MAX
+};
+/* "sqlite", "redis": the config spelling, stats and metric label. */
+extern const char *const store_backend_names[STORE_BACKEND__MAX];
+
+#define STORE_ADDR_MAX		256
+#define STORE_SENTINELS_MAX	8
+
+/* Where the store is: the [store] section (SQLite: [server] database). */
+struct store_conf {
+	enum store_backend backend;
+	char	redis[STORE_ADDR_MAX];		/* host:port or unix:/path */
+	int	redis_db;
+	char	redis_username[128];		/* "" = default user */
+	char	redis_password_file[4096];	/* "" = no AUTH */
+	char	redis_prefix[64];		/* every key starts with it */
+	char	redis_sentinels[STORE_SENTINELS_MAX][STORE_ADDR_MAX];
+	int	nredis_sentinels;		/* > 0: ask Sentinel */
+	char	redis_master[128];		/* the Sentinel master name */
+	int	redis_timeout_ms;		/* connect and command timeout */
+};
+
 /* Options for store_open; zero is a sane value for each field. */
 struct store_opts {
-	int	busy_timeout_ms;	/* wait for a writer's lock; 0 = 5000 */
-	bool	create;			/* create the file if missing */
+	const struct store_conf *conf;	/* NULL: SQLite at path */
+	int	wait_ms;		/* wait for another writer; 0 = 5000 */
+	bool	create;			/* create the store if missing */
 	bool	readonly;
 };
 
 /*
- * Open path. *out is owned by the caller, released with store_close().
- * On failure returns -1 and puts a message naming the file in err.
+ * Open the store: the SQLite file at path, or what opts->conf names
+ * (path is then unused). *out is owned by the caller, released with
+ * store_close(). On failure returns -1 and puts a message naming the
+ * file or server in err (never a password).
  */
 int	store_open(struct store **out, const char *path,
 	    const struct store_opts *, char *err, size_t errsz)
@@ -111,23 +172,40 @@ const char *store_errmsg(const struct store *);
 /* Kind of the last fault; meaningful only right after STORE_ERROR. */
 enum store_fault store_fault(const struct store *);
 /*
- * How long the next operations wait for a lock held by another
- * connection before they fail with STORE_FAULT_BUSY (ms, >= 0). Reads
- * never wait for a writer (WAL), so this bounds writes; it stays in force
- * until set again.
+ * How long the next writes wait for another writer before they fail with
+ * STORE_FAULT_BUSY (ms, >= 0); reads never wait for a writer. It stays in
+ * force until set again. A backend without writer locks (Redis: every
+ * change is one atomic command or script) ignores it; its own bound is
+ * the command timeout.
  */
 void	store_set_wait(struct store *, int ms);
 
-/* Apply the numbered migrations in sql/ (PRAGMA user_version). */
-int	store_migrate(struct store *, int *from, int *to)
+/*
+ * Bring the store's layout (tables, key layout) up to the version this
+ * program knows; idempotent, safe while other processes use the store.
+ * *from / *to: the layout version before and after. A store newer than
+ * this program is STORE_ERROR.
+ */
+int	store_prepare(struct store *, int *from, int *to)
 	    __attribute__((warn_unused_result));
-int	store_schema_version(struct store *, int *version);
+int	store_layout_version(struct store *, int *version);
 int	store_ping(struct store *);
 /*
- * Prove that a write can be made now: one small write transaction on the
- * counters table (it changes no counter's value).
+ * Prove that a write can be made now: one small write that changes no
+ * value anyone reads.
  */
 int	store_probe_write(struct store *);
+
+/* What `stats`, `metrics` and `check-config` report about the store. */
+struct store_stats {
+	enum store_backend backend;
+	int64_t	bytes;		/* SQLite: file size; Redis: used_memory */
+	int64_t	reconnects;	/* Redis: reconnections by this process */
+	int64_t	errors;		/* Redis: command/connection errors */
+	bool	persistent;	/* SQLite: true; Redis: AOF on */
+	bool	evicts;		/* Redis: maxmemory-policy may drop keys */
+};
+int	store_stats(struct store *, struct store_stats *);
 
 /* Users. */
 int	store_user_add(struct store *, const char *name, const char *pwhash,
@@ -218,26 +296,42 @@ typedef int (*store_session_cb)(void *arg, const struct session *);
  */
 int	store_session_list(struct store *, int64_t user_id,
 	    store_session_cb, void *arg);
-/* Live sessions: idle expiry and the absolute limit both ahead of now. */
+/* Live sessions (session_is_live()) across all users. */
 int	store_session_count(struct store *, int64_t now, int64_t absolute_age,
 	    int64_t *count);
 
 /*
- * Login failure counters. kind is 'u' (username) or 'i' (client IP).
- * A counter whose window has passed restarts at 1.
+ * The moment a session stops being live: its idle expiry or created_at +
+ * absolute_age, whichever comes first.
  */
+int64_t	session_end_at(const struct session *, int64_t absolute_age);
+/* THE liveness rule: now is before session_end_at(). */
+bool	session_is_live(const struct session *, int64_t now,
+	    int64_t absolute_age);
+
+/*
+ * Login failure counters, one per username and one per client address
+ * (login_ip_key()). A counter whose window has passed restarts at 1.
+ */
+enum login_kind {
+	LOGIN_BY_USER,
+	LOGIN_BY_ADDR,
+	LOGIN_KIND__MAX
+};
 struct login_failures {
 	int64_t	count;
 	int64_t	first_at;
 	int64_t	last_at;
 };
-int	store_failure_get(struct store *, char kind, const char *key,
+int	store_failure_get(struct store *, enum login_kind, const char *key,
 	    struct login_failures *);
-int	store_failure_add(struct store *, char kind, const char *key,
-	    int64_t now, int64_t window);
-int	store_failure_clear(struct store *, char kind, const char *key);
-/* Take back one counted attempt (a login that turned out right). */
-int	store_failure_undo(struct store *, char kind, const char *key);
+/*
+ * Count one failure at now. keep: seconds after this failure the counter
+ * still matters (window + lockout); a backend with TTLs forgets it then.
+ */
+int	store_failure_add(struct store *, enum login_kind, const char *key,
+	    int64_t now, int64_t window, int64_t keep);
+int	store_failure_clear(struct store *, enum login_kind, const char *key);
 
 /*
  * Cache. scope is a user id (> 0) or CACHE_SCOPE_GLOBAL. These are the raw
@@ -267,7 +361,11 @@ int	store_cache_delete(struct store *, int64_t scope, const char *key,
 	    int64_t now);
 int	store_cache_count(struct store *, int64_t *count);
 
-/* Cleanup: delete at most batch expired rows; *deleted = rows removed. */
+/*
+ * Cleanup: delete at most batch expired rows; *deleted = rows removed. A
+ * backend whose rows expire by themselves (Redis TTLs) does nothing and
+ * reports 0.
+ */
 int	store_cleanup_sessions(struct store *, int64_t now, int64_t absolute_age,
 	    int64_t batch, int64_t *deleted);
 int	store_cleanup_cache(struct store *, int64_t now, int64_t batch,
@@ -275,10 +373,10 @@ int	store_cleanup_cache(struct store *, int64_t now, int64_t batch,
 int	store_cleanup_failures(struct store *, int64_t now, int64_t keep,
 	    int64_t *deleted);
 
-/* Bytes used by the database file (page_count * page_size). */
-int	store_db_size(struct store *, int64_t *bytes);
-
-/* Counters kept in the database (survive restarts); name e.g. "cache_hits". */
+/*
+ * Counters kept in the store (survive restarts); name e.g. "cache_hits".
+ * A counter never added to reads 0.
+ */
 int	store_counter_add(struct store *, const char *name, int64_t delta);
 int	store_counter_get(struct store *, const char *name, int64_t *value);
 

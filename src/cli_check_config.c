@@ -7,10 +7,42 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "cli_common.h"
 #include "listen.h"
+
+/*
+ * Redis over TCP off this host travels in clear text (hiredis 0.14 has no
+ * TLS); a password file others can read is refused at start.
+ */
+static void
+store_warnings(const struct store_conf *sc)
+{
+	struct stat sb;
+
+	if (sc->backend != STORE_BACKEND_REDIS)
+		return;
+	if (sc->nredis_sentinels == 0 && strncmp(sc->redis, "unix:", 5) != 0 &&
+	    strncmp(sc->redis, "127.", 4) != 0 &&
+	    strncmp(sc->redis, "[::1]:", 6) != 0 &&
+	    strncmp(sc->redis, "localhost:", 10) != 0)
+		fprintf(stderr, "warn [store] redis = %s is not on this host: "
+		    "the connection is not encrypted (no TLS in hiredis 0.14); "
+		    "use a private network or a local TLS tunnel\n", sc->redis);
+	if (sc->redis_password_file[0] != '\0') {
+		if (stat(sc->redis_password_file, &sb) != 0)
+			fprintf(stderr, "warn [store] redis_password_file = %s: "
+			    "cannot read it\n", sc->redis_password_file);
+		else if ((sb.st_mode & 0077) != 0)
+			fprintf(stderr, "warn [store] redis_password_file = %s: "
+			    "mode %04o lets others read it; the daemon refuses "
+			    "it (chmod 600)\n", sc->redis_password_file,
+			    (unsigned)(sb.st_mode & 07777));
+	}
+}
 
 int
 cmd_check_config(struct config *cfg, int argc, char **argv)
@@ -33,5 +65,6 @@ cmd_check_config(struct config *cfg, int argc, char **argv)
 	/* A warning, not an error: the config works, the site may not. */
 	if (config_cookie_name_warning(cfg, why, sizeof why) != 0)
 		fprintf(stderr, "warn: %s\n", why);
+	store_warnings(&cfg->store);
 	return EXIT_OK;
 }

@@ -113,16 +113,16 @@ int
 cli_store_try_open(const struct config *cfg, struct store **out, int *from,
     int *to, char *err, size_t errsz)
 {
-	struct store_opts opts = { .create = true };
+	struct store_opts opts = { .create = true, .conf = &cfg->store };
 	struct store	*st = NULL;
 	int		 f = 0, t = 0;
 
 	*out = NULL;
 	if (store_open(&st, cfg->database, &opts, err, errsz) != 0)
 		goto fail;
-	if (store_migrate(st, &f, &t) != 0) {
-		snprintf(err, errsz, "database %s: migration failed: %s",
-		    cfg->database, store_errmsg(st));
+	if (store_prepare(st, &f, &t) != 0) {
+		snprintf(err, errsz, "store: preparing the layout failed: %s",
+		    store_errmsg(st));
 		goto fail;
 	}
 	if (from != NULL)

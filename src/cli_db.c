@@ -135,6 +135,7 @@ stats_collect(const struct config *cfg, struct store *st,
     int64_t v[ST__MAX])
 {
 	int64_t	 now = (int64_t)time(NULL);
+	struct store_stats ss;
 	int	 rc;
 
 	v[ST_USERS] = 0;
@@ -142,8 +143,9 @@ stats_collect(const struct config *cfg, struct store *st,
 	    &v[ST_SESSIONS]) != STORE_OK ||
 	    store_user_list(st, count_user, &v[ST_USERS]) != STORE_OK ||
 	    store_cache_count(st, &v[ST_CACHE_ROWS]) != STORE_OK ||
-	    store_db_size(st, &v[ST_DB_BYTES]) != STORE_OK)
+	    store_stats(st, &ss) != STORE_OK)
 		return -1;
+	v[ST_DB_BYTES] = ss.bytes;
 	for (int i = 0; i < ST__MAX; i++) {
 		if (stat_rows[i].counter == NULL)
 			continue;

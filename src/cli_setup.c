@@ -224,6 +224,52 @@ check_database(struct setup *s)
 }
 
 /*
+ * [store] backend = redis: reachable (the layout version is written, so
+ * a write works too), and warnings for a Redis that can lose keys: no
+ * AOF (a restart drops every session and user written since the last
+ * snapshot) or a maxmemory-policy that evicts (an evicted key is a
+ * silently lost session, user or index).
+ */
+static void
+check_redis(struct setup *s)
+{
+	const struct store_conf *sc = &s->cfg->store;
+	struct store_stats st;
+	char	 err[1024];
+	int	 from, to;
+
+	if (cli_store_try_open(s->cfg, &s->st, &from, &to, err,
+	    sizeof err) != 0) {
+		cli_check(&s->chk, CHECK_FAIL, "%s: is Redis running, and are "
+		    "[store] redis, redis_username and redis_password_file "
+		    "right?", err);
+		return;
+	}
+	cli_check(&s->chk, CHECK_OK, "redis %s reachable, key layout %d "
+	    "(was %d) under prefix %s", sc->nredis_sentinels > 0 ?
+	    sc->redis_master : sc->redis, to, from, sc->redis_prefix);
+	if (store_probe_write(s->st) != STORE_OK ||
+	    store_stats(s->st, &st) != STORE_OK) {
+		cli_check(&s->chk, CHECK_FAIL, "redis: %s",
+		    store_errmsg(s->st));
+		return;
+	}
+	if (!st.persistent)
+		cli_check(&s->chk, CHECK_WARN, "redis persistence (AOF) is off: "
+		    "a Redis restart loses the sessions and users written "
+		    "since its last snapshot; set appendonly yes");
+	else
+		cli_check(&s->chk, CHECK_OK, "redis AOF is on");
+	if (st.evicts)
+		cli_check(&s->chk, CHECK_WARN, "redis maxmemory-policy can "
+		    "evict keys: an evicted key is a silently lost session or "
+		    "user; set maxmemory-policy noeviction");
+	else
+		cli_check(&s->chk, CHECK_OK, "redis maxmemory-policy "
+		    "noeviction");
+}
+
+/*
  * One key file: mode first (a key readable by others is already a leak,
  * whatever its content), then content. Returns the number of keys or -1.
  */
@@ -474,7 +520,10 @@ cmd_setup(struct config *cfg, int argc, char **argv)
 	check_daemon_user(&s);
 	check_listen(&s);
 	check_audit_log(&s);
-	check_database(&s);
+	if (cfg->store.backend == STORE_BACKEND_REDIS)
+		check_redis(&s);
+	else
+		check_database(&s);
 	check_keys(&s, keys);
 	if (s.rotate_key && s.key_ok)
 		rotate_key(&s, keys);

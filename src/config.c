@@ -76,11 +76,15 @@ enum cfg_key {
 	CK_LOGIN_MAX_FAILURES, CK_LOGIN_MAX_FAILURES_PER_IP, CK_LOGIN_WINDOW,
 	CK_LOGIN_LOCKOUT, CK_LOGIN_MIN_PASSWORD_LENGTH,
 	CK_MFA_TOTP, CK_MFA_ISSUER,
+	CK_STORE_BACKEND, CK_STORE_REDIS, CK_STORE_REDIS_DB,
+	CK_STORE_REDIS_USERNAME, CK_STORE_REDIS_PASSWORD_FILE,
+	CK_STORE_REDIS_PREFIX, CK_STORE_REDIS_SENTINELS, CK_STORE_REDIS_MASTER,
+	CK_STORE_REDIS_TIMEOUT_MS,
 	CK__MAX
 };
 
 static const char *const sections[] = {
-	"server", "session", "cache", "cleanup", "ui", "login", "mfa"
+	"server", "session", "cache", "cleanup", "ui", "login", "mfa", "store"
 };
 
 static const char *const secure_names[] = {
@@ -119,6 +123,11 @@ static int check_origin(const char *, char *, size_t);
 static int check_user(const char *, char *, size_t);
 static int check_group(const char *, char *, size_t);
 static int check_issuer(const char *, char *, size_t);
+static int check_redis_addr(const char *, char *, size_t);
+static int check_host_port_key(const char *, char *, size_t);
+static int check_redis_prefix(const char *, char *, size_t);
+static int check_redis_word(const char *, char *, size_t);
+static int check_abs_path(const char *, char *, size_t);
 
 #define FIELD_SIZE(f)	sizeof(((struct config *)0)->f)
 #define STR(sec, key, f, ne, chk) { .section = sec, .name = key,	\
@@ -215,6 +224,26 @@ static const struct keydef keydefs[CK__MAX] = {
 
 	[CK_MFA_TOTP] = ENUM("mfa", "totp", mfa_totp, mfa_mode_names),
 	[CK_MFA_ISSUER] = STR("mfa", "issuer", mfa_issuer, 1, check_issuer),
+	[CK_STORE_BACKEND] = ENUM("store", "backend", store.backend,
+	    store_backend_names),
+	[CK_STORE_REDIS] = STR("store", "redis", store.redis, 1,
+	    check_redis_addr),
+	/* Redis' own limit is its `databases` setting; SELECT refuses more. */
+	[CK_STORE_REDIS_DB] = INT("store", "redis_db", store.redis_db, 0,
+	    1000000),
+	[CK_STORE_REDIS_USERNAME] = STR("store", "redis_username",
+	    store.redis_username, 0, check_redis_word),
+	[CK_STORE_REDIS_PASSWORD_FILE] = STR("store", "redis_password_file",
+	    store.redis_password_file, 0, check_abs_path),
+	[CK_STORE_REDIS_PREFIX] = STR("store", "redis_prefix",
+	    store.redis_prefix, 1, check_redis_prefix),
+	[CK_STORE_REDIS_SENTINELS] = LIST("store", "redis_sentinels",
+	    store.redis_sentinels, store.nredis_sentinels,
+	    check_host_port_key),
+	[CK_STORE_REDIS_MASTER] = STR("store", "redis_master",
+	    store.redis_master, 1, check_redis_word),
+	[CK_STORE_REDIS_TIMEOUT_MS] = INT("store", "redis_timeout_ms",
+	    store.redis_timeout_ms, 10, 60000),
 };
 
 /* State of one parse; the reader and the handler share it. */
@@ -279,6 +308,14 @@ config_defaults(struct config *c)
 
 	c->mfa_totp = MFA_OPTIONAL;
 	snprintf(c->mfa_issuer, sizeof c->mfa_issuer, "%s", "sessiongw");
+	c->store.backend = STORE_BACKEND_SQLITE;
+	snprintf(c->store.redis, sizeof c->store.redis, "%s",
+	    "127.0.0.1:6379");
+	snprintf(c->store.redis_prefix, sizeof c->store.redis_prefix, "%s",
+	    "sessiongw:");
+	snprintf(c->store.redis_master, sizeof c->store.redis_master, "%s",
+	    "mymaster");
+	c->store.redis_timeout_ms = 500;
 }
 
 const char *
@@ -552,6 +589,59 @@ check_listen(const char *v, char *why, size_t whysz)
 		return 0;
 	return errmsg(why, whysz, "not unix:/ABSOLUTE/PATH, HOST:PORT "
 	    "(port 1..65535) or inherit");
+}
+
+static int
+check_host_port_key(const char *v, char *why, size_t whysz)
+{
+	if (check_host_port(v) == 0)
+		return 0;
+	return errmsg(why, whysz, "not HOST:PORT (port 1..65535)");
+}
+
+/* A Redis server: HOST:PORT or unix:/ABSOLUTE/PATH (a socket). */
+static int
+check_redis_addr(const char *v, char *why, size_t whysz)
+{
+	if (strncmp(v, "unix:", 5) == 0) {
+		if (v[5] != '/')
+			return errmsg(why, whysz, "unix socket path must be "
+			    "absolute (unix:/PATH)");
+		if (strlen(v + 5) >=
+		    sizeof(((struct sockaddr_un *)0)->sun_path))
+			return errmsg(why, whysz, "unix socket path too long");
+		return 0;
+	}
+	return check_host_port_key(v, why, whysz);
+}
+
+/*
+ * Every key starts with the prefix; it goes into Lua scripts and key
+ * names as it is, so no blanks or quotes.
+ */
+static int
+check_redis_prefix(const char *v, char *why, size_t whysz)
+{
+	if (!all_in(v, ":._-{}/"))
+		return errmsg(why, whysz, "only [A-Za-z0-9:._-{}/]");
+	return 0;
+}
+
+/* An ACL user or a Sentinel master name: one word. */
+static int
+check_redis_word(const char *v, char *why, size_t whysz)
+{
+	if (!all_in(v, "._-@"))
+		return errmsg(why, whysz, "only [A-Za-z0-9._-@]");
+	return 0;
+}
+
+static int
+check_abs_path(const char *v, char *why, size_t whysz)
+{
+	if (v[0] != '/')
+		return errmsg(why, whysz, "must be an absolute path");
+	return 0;
 }
 
 static int

@@ -66,7 +66,8 @@ audit_login(struct request *r, enum audit_event ev, const char *user,
 
 /* Seconds left of a lockout on one counter; 0 none; -1 fault. */
 static int64_t
-lockout_left(struct request *r, char kind, const char *key, long max)
+lockout_left(struct request *r, enum login_kind kind, const char *key,
+    long max)
 {
 	const struct config *cfg = &r->w->srv->cfg;
 	struct login_failures f;
@@ -107,9 +108,9 @@ static int
 rate_limited(struct request *r, struct login *l)
 {
 	const struct config *cfg = &r->w->srv->cfg;
-	int64_t u = lockout_left(r, 'u', l->f.username,
+	int64_t u = lockout_left(r, LOGIN_BY_USER, l->f.username,
 	    cfg->login_max_failures);
-	int64_t i = lockout_left(r, 'i', l->ip_key,
+	int64_t i = lockout_left(r, LOGIN_BY_ADDR, l->ip_key,
 	    cfg->login_max_failures_per_ip);
 
 	if (u < 0 || i < 0)
@@ -130,11 +131,12 @@ count_failure(struct request *r, struct login *l, const char *reason)
 {
 	const struct config *cfg = &r->w->srv->cfg;
 	struct store *st = r->w->store;
+	int64_t keep = cfg->login_window + cfg->login_lockout;
 
-	if (store_failure_add(st, 'u', l->f.username, r->now,
-	    cfg->login_window) != STORE_OK ||
-	    store_failure_add(st, 'i', l->ip_key, r->now,
-	    cfg->login_window) != STORE_OK)
+	if (store_failure_add(st, LOGIN_BY_USER, l->f.username, r->now,
+	    cfg->login_window, keep) != STORE_OK ||
+	    store_failure_add(st, LOGIN_BY_ADDR, l->ip_key, r->now,
+	    cfg->login_window, keep) != STORE_OK)
 		return -1;
 	count_login(r, strcmp(reason, "account_locked") == 0 ? LR_LOCKED :
 	    LR_FAILURE);
@@ -273,7 +275,7 @@ login_succeeded(struct request *r, struct login *l, struct user *u)
 	 * The username's failures are forgiven; the address's are not: one
 	 * account of their own must not buy an attacker fresh guesses.
 	 */
-	if (store_failure_clear(r->w->store, 'u', l->f.username) == STORE_ERROR)
+	if (store_failure_clear(r->w->store, LOGIN_BY_USER, l->f.username) == STORE_ERROR)
 		return request_db_fail(r);
 	if (r->sess_state == SESS_VALID) {
 		memcpy(old, r->sess.handle, sizeof old);

@@ -52,7 +52,7 @@ add_session(void *arg, const struct session *s)
 	cJSON *o;
 
 	/* Expired rows wait for cleanup; they are no session any more. */
-	if (s->expires_at <= now || s->created_at + cfg->absolute_age <= now)
+	if (!session_is_live(s, now, cfg->absolute_age))
 		return 0;
 	o = cJSON_CreateObject();
 	if (o == NULL || !cJSON_AddItemToArray(c->arr, o)) {

@@ -171,6 +171,26 @@ render_store_health(struct buf *b, struct store_health *h)
 		    store_fault_names[i], atomic_load(&h->faults[i]));
 }
 
+/* Which backend, and what it reports (Redis: memory, reconnects). */
+static void
+render_store_backend(struct buf *b, struct store *st)
+{
+	struct store_stats ss;
+
+	if (store_stats(st, &ss) != STORE_OK)
+		return;
+	help(b, "store_info", "gauge", "The store backend in use.");
+	buf_printf(b, "sessiongw_store_info{backend=\"%s\"} 1\n",
+	    store_backend_names[ss.backend]);
+	help(b, "store_bytes", "gauge",
+	    "Store size: the SQLite file, or Redis used_memory.");
+	buf_printf(b, "sessiongw_store_bytes %lld\n", (long long)ss.bytes);
+	help(b, "store_reconnects_total", "counter",
+	    "Connections to Redis made again after an error (this process).");
+	buf_printf(b, "sessiongw_store_reconnects_total %lld\n",
+	    (long long)ss.reconnects);
+}
+
 int
 ep_metrics(struct request *r)
 {
@@ -203,6 +223,7 @@ ep_metrics(struct request *r)
 	render_counter(b, "cache_culls_total",
 	    "Rows culled because the table was full.", &m->cache_culls);
 	render_store_health(b, &r->w->srv->store_health);
+	render_store_backend(b, r->w->store);
 	help(b, "cleanup_deleted_total", "counter", "Rows deleted by cleanup.");
 	buf_printf(b, "sessiongw_cleanup_deleted_total{table=\"sessions\"} %llu\n"
 	    "sessiongw_cleanup_deleted_total{table=\"cache\"} %llu\n",

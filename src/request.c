@@ -76,11 +76,14 @@ request_db_fail(struct request *r)
 		return request_fail(r, 500, "internal_error", "database error");
 	if (r->err_status != 503)	/* once, if called twice */
 		response_headerf(r, "Retry-After", "%d",
-		    kind == STORE_FAULT_BUSY ? RETRY_AFTER_BUSY :
-		    RETRY_AFTER_FULL);
+		    kind == STORE_FAULT_FULL ? RETRY_AFTER_FULL :
+		    RETRY_AFTER_BUSY);
 	if (kind == STORE_FAULT_BUSY)
 		(void)request_fail(r, 503, "store_busy",
 		    "the session store is busy; retry in a moment");
+	else if (kind == STORE_FAULT_DOWN)
+		(void)request_fail(r, 503, "store_unavailable",
+		    "the session store cannot be reached; retry in a moment");
 	else
 		(void)request_fail(r, 503, "store_full",
 		    "the session store is full; retry later");

@@ -226,11 +226,9 @@ cookie_set_header(struct request *r, const char *token)
 	buf_init(&b);
 	buf_printf(&b, "%s=%s", cfg->cookie_name, token);
 	if (session_cookie_persists(cfg, &r->sess)) {
-		int64_t left = r->sess.expires_at - r->now;
-		int64_t hard = r->sess.created_at + cfg->absolute_age - r->now;
+		int64_t left = session_end_at(&r->sess, cfg->absolute_age) -
+		    r->now;
 
-		if (hard < left)
-			left = hard;
 		buf_printf(&b, "; Max-Age=%lld", (long long)(left > 0 ? left : 0));
 	}
 	cookie_attributes(r, &b);

@@ -176,8 +176,8 @@ static int
 open_stores(struct server *srv, struct worker *ws, int n)
 {
 	/* writes wait at most this; bookkeeping sets its own shorter wait */
-	struct store_opts opts = { .create = true,
-	    .busy_timeout_ms = STORE_WAIT_WRITE_MS };
+	struct store_opts opts = { .create = true, .conf = &srv->cfg.store,
+	    .wait_ms = STORE_WAIT_WRITE_MS };
 	char err[512];
 	int from, to;
 
@@ -189,9 +189,9 @@ open_stores(struct server *srv, struct worker *ws, int n)
 			fprintf(stderr, "sessiongw: %s\n", err);
 			return -1;
 		}
-		if (i == 0 && store_migrate(ws[0].store, &from, &to) != 0) {
-			fprintf(stderr, "sessiongw: %s: migration failed: %s\n",
-			    srv->cfg.database, store_errmsg(ws[0].store));
+		if (i == 0 && store_prepare(ws[0].store, &from, &to) != 0) {
+			fprintf(stderr, "sessiongw: store: preparing the layout "
+			    "failed: %s\n", store_errmsg(ws[0].store));
 			return -1;
 		}
 	}

@@ -126,7 +126,5 @@ session_cookie_persists(const struct config *cfg, const struct session *s)
 int64_t
 session_expiry(const struct request *r)
 {
-	int64_t hard = r->sess.created_at + r->w->srv->cfg.absolute_age;
-
-	return r->sess.expires_at < hard ? r->sess.expires_at : hard;
+	return session_end_at(&r->sess, r->w->srv->cfg.absolute_age);
 }

@@ -74,8 +74,7 @@ check_row(struct request *r, struct session *s, struct user *u)
 	const struct config *cfg = &r->w->srv->cfg;
 	int rc;
 
-	if (r->now >= s->expires_at ||
-	    r->now >= s->created_at + cfg->absolute_age) {
+	if (!session_is_live(s, r->now, cfg->absolute_age)) {
 		audit_session(r, AUDIT_SESSION_EXPIRED, s,
 		    r->now >= s->created_at + cfg->absolute_age ?
 		    "absolute" : "idle");

@@ -64,7 +64,8 @@ store_health_skippable(struct store_health *h, const struct store *st,
 {
 	enum store_fault kind = store_fault(st);
 
-	if (kind != STORE_FAULT_BUSY && kind != STORE_FAULT_FULL)
+	if (kind != STORE_FAULT_BUSY && kind != STORE_FAULT_FULL &&
+	    kind != STORE_FAULT_DOWN)
 		return false;
 	atomic_store(&h->backoff_until, now + STORE_BOOKKEEPING_BACKOFF);
 	(void)store_health_fault(h, kind, now);

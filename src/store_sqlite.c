@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 
 #include "migrations.h"
-#include "store.h"
+#include "store_backend.h"
 
 #define STORE_PATH_MAX	4096
 /* room for the path and SQLite's message */
@@ -59,7 +59,6 @@ enum st {
 	ST_FAILURE_GET,
 	ST_FAILURE_ADD,
 	ST_FAILURE_CLEAR,
-	ST_FAILURE_UNDO,
 	ST_CACHE_GET,
 	ST_CACHE_EXISTS,
 	ST_CACHE_PUT,
@@ -162,8 +161,6 @@ static const struct {
 	    "last_at = ?3", 1 },
 	[ST_FAILURE_CLEAR] = { "DELETE FROM login_failures "
 	    "WHERE kind = ?1 AND key = ?2", 1 },
-	[ST_FAILURE_UNDO] = { "UPDATE login_failures "
-	    "SET count = MAX(count - 1, 0) WHERE kind = ?1 AND key = ?2", 1 },
 	[ST_CACHE_GET] = { "SELECT value, content_type, expires_at FROM cache "
 	    "WHERE scope = ?1 AND key = ?2 "
 	    "AND (expires_at = 0 OR expires_at > ?3)", 1 },
@@ -235,13 +232,8 @@ static const struct {
 	[ST_PENDING_DEL] = { "DELETE FROM mfa_pending WHERE hash = ?1", 1 },
 };
 
-const char *const store_fault_names[STORE_FAULT__MAX] = {
-	[STORE_FAULT_OTHER] = "other",
-	[STORE_FAULT_BUSY] = "busy",
-	[STORE_FAULT_FULL] = "full",
-};
-
-struct store {
+struct sq {
+	struct store	 base;			/* first: see store_backend.h */
 	sqlite3		*db;
 	char		 path[STORE_PATH_MAX];		/* for messages only */
 	char		 err[STORE_ERR_MAX];
@@ -252,13 +244,27 @@ struct store {
 	sqlite3_stmt	*st[ST__MAX];
 };
 
+static const struct store_ops sqlite_ops;
+
+static struct sq *
+sq(struct store *st)
+{
+	return (struct sq *)(void *)st;
+}
+
+static const struct sq *
+csq(const struct store *st)
+{
+	return (const struct sq *)(const void *)st;
+}
+
 /*
  * SQLITE_LOCKED is a lock inside this process (shared cache), as passing
  * as BUSY. A full disk shows as SQLITE_FULL, or as an I/O error whose
  * system errno is ENOSPC/EDQUOT (the WAL and shm writes report it so).
  */
 static enum store_fault
-classify(struct store *s, int rc)
+classify(struct sq *s, int rc)
 {
 	int e;
 
@@ -279,7 +285,7 @@ classify(struct store *s, int rc)
 
 /* Describe a fault as "PATH: WHAT: sqlite's message". Never a value. */
 static void
-set_err(struct store *s, const char *what, int rc)
+set_err(struct sq *s, const char *what, int rc)
 {
 	const char *msg, *hint = "";
 
@@ -298,7 +304,7 @@ set_err(struct store *s, const char *what, int rc)
 }
 
 static void
-set_msg(struct store *s, const char *what)
+set_msg(struct sq *s, const char *what)
 {
 	s->fault = STORE_FAULT_OTHER;
 	(void)snprintf(s->err, sizeof s->err, "%s: %s", s->path, what);
@@ -306,7 +312,7 @@ set_msg(struct store *s, const char *what)
 
 /* sqlite3_step, but the store's Nth step fails when a fault is injected. */
 static int
-step(struct store *s, sqlite3_stmt *st)
+step(struct sq *s, sqlite3_stmt *st)
 {
 	if (s->fault_step > 0 && ++s->steps == s->fault_step) {
 		s->fault_fired = 1;
@@ -316,7 +322,7 @@ step(struct store *s, sqlite3_stmt *st)
 }
 
 static int
-prepare(struct store *s, enum st id)
+prepare(struct sq *s, enum st id)
 {
 	unsigned flags = stmts[id].hot ? SQLITE_PREPARE_PERSISTENT : 0;
 	int rc;
@@ -334,13 +340,13 @@ prepare(struct store *s, enum st id)
 }
 
 static sqlite3_stmt *
-stmt(struct store *s, enum st id)
+stmt(struct sq *s, enum st id)
 {
 	return prepare(s, id) == 0 ? s->st[id] : NULL;
 }
 
 static int
-prepare_hot(struct store *s)
+prepare_hot(struct sq *s)
 {
 	for (int i = 0; i < ST__MAX; i++)
 		if (stmts[i].hot && prepare(s, (enum st)i) == -1)
@@ -363,7 +369,7 @@ stmt_done(sqlite3_stmt *st)
  * string). Every 'i' argument must really be an int64_t.
  */
 static int
-bind(struct store *s, sqlite3_stmt *st, const char *fmt, ...)
+bind(struct sq *s, sqlite3_stmt *st, const char *fmt, ...)
 {
 	va_list ap;
 	int rc = SQLITE_OK, i;
@@ -407,7 +413,7 @@ bind(struct store *s, sqlite3_stmt *st, const char *fmt, ...)
 
 /* Step a statement that returns no row; *changes may be NULL. */
 static int
-run(struct store *s, sqlite3_stmt *st, const char *what, int64_t *changes)
+run(struct sq *s, sqlite3_stmt *st, const char *what, int64_t *changes)
 {
 	int rc = step(s, st);
 
@@ -422,7 +428,7 @@ run(struct store *s, sqlite3_stmt *st, const char *what, int64_t *changes)
 
 /* Step for one row: STORE_OK with a row, STORE_NOTFOUND, STORE_ERROR. */
 static int
-row(struct store *s, sqlite3_stmt *st, const char *what)
+row(struct sq *s, sqlite3_stmt *st, const char *what)
 {
 	int rc = step(s, st);
 
@@ -436,7 +442,7 @@ row(struct store *s, sqlite3_stmt *st, const char *what)
 
 /* Read one integer from a statement that must return a row. */
 static int
-scalar(struct store *s, sqlite3_stmt *st, const char *what, int64_t *out)
+scalar(struct sq *s, sqlite3_stmt *st, const char *what, int64_t *out)
 {
 	int rc = row(s, st, what);
 
@@ -459,7 +465,7 @@ col_text(sqlite3_stmt *st, int i, char *buf, size_t sz)
 
 /* Run one parameterless prepared statement (BEGIN, COMMIT). */
 static int
-exec_stmt(struct store *s, enum st id, const char *what)
+exec_stmt(struct sq *s, enum st id, const char *what)
 {
 	sqlite3_stmt *st = stmt(s, id);
 	int rc;
@@ -472,20 +478,20 @@ exec_stmt(struct store *s, enum st id, const char *what)
 }
 
 static int
-begin(struct store *s)
+begin(struct sq *s)
 {
 	return exec_stmt(s, ST_BEGIN, "begin transaction");
 }
 
 static int
-commit(struct store *s)
+commit(struct sq *s)
 {
 	return exec_stmt(s, ST_COMMIT, "commit");
 }
 
 /* Undo a failed transaction; SQLite may already have rolled it back. */
 static void
-rollback(struct store *s)
+rollback(struct sq *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -529,7 +535,7 @@ check_exists(const char *path, const struct store_opts *o, char *err,
 }
 
 static int
-open_db(struct store *s, const char *path, const struct store_opts *o,
+open_db(struct sq *s, const char *path, const struct store_opts *o,
     char *err, size_t errsz)
 {
 	int flags = SQLITE_OPEN_NOMUTEX, rc;
@@ -547,13 +553,13 @@ open_db(struct store *s, const char *path, const struct store_opts *o,
 		return -1;
 	}
 	(void)sqlite3_extended_result_codes(s->db, 1);
-	(void)sqlite3_busy_timeout(s->db, o->busy_timeout_ms > 0 ?
-	    o->busy_timeout_ms : DEFAULT_BUSY_MS);
+	(void)sqlite3_busy_timeout(s->db, o->wait_ms > 0 ?
+	    o->wait_ms : DEFAULT_BUSY_MS);
 	return 0;
 }
 
 static int
-set_pragmas(struct store *s, const struct store_opts *o, char *err,
+set_pragmas(struct sq *s, const struct store_opts *o, char *err,
     size_t errsz)
 {
 	const char *sql = o->readonly ?
@@ -569,13 +575,16 @@ set_pragmas(struct store *s, const struct store_opts *o, char *err,
 	return 0;
 }
 
+static void sq_close(struct store *);
+static int sq_layout_version(struct store *, int *);
+
 int
-store_open(struct store **out, const char *path, const struct store_opts *opts,
-    char *err, size_t errsz)
+store_sqlite_open(struct store **out, const char *path,
+    const struct store_opts *opts, char *err, size_t errsz)
 {
 	static const struct store_opts zero;
 	const struct store_opts *o = opts != NULL ? opts : &zero;
-	struct store *s = NULL;
+	struct sq *s = NULL;
 	int version;
 
 	*out = NULL;
@@ -594,52 +603,61 @@ store_open(struct store **out, const char *path, const struct store_opts *opts,
 	    open_db(s, path, o, err, errsz) == -1 ||
 	    set_pragmas(s, o, err, errsz) == -1)
 		goto fail;
-	/* Prepare now only if the tables exist; store_migrate does it later. */
-	if (store_schema_version(s, &version) == -1 ||
+	/* Prepare now only if the tables exist; sq_prepare does it later. */
+	if (sq_layout_version(&s->base, &version) == -1 ||
 	    ((size_t)version == sql_migrations_count && prepare_hot(s) == -1)) {
 		(void)snprintf(err, errsz, "%s", s->err);
 		goto fail;
 	}
-	*out = s;
+	s->base.ops = &sqlite_ops;
+	*out = &s->base;
 	return 0;
 fail:
-	store_close(s);
+	if (s != NULL)
+		sq_close(&s->base);
 	return -1;
 }
 
-void
-store_close(struct store *s)
+static void
+sq_close(struct store *sb)
 {
-	if (s == NULL)
-		return;
+	struct sq *s = sq(sb);
+
 	for (int i = 0; i < ST__MAX; i++)
 		(void)sqlite3_finalize(s->st[i]);
 	(void)sqlite3_close(s->db);
 	free(s);
 }
 
-const char *
-store_errmsg(const struct store *s)
+static const char *
+sq_errmsg(const struct store *sb)
 {
+	const struct sq *s = csq(sb);
+
 	return s != NULL ? s->err : "no store";
 }
 
-enum store_fault
-store_fault(const struct store *s)
+static enum store_fault
+sq_fault(const struct store *sb)
 {
+	const struct sq *s = csq(sb);
+
 	return s != NULL ? s->fault : STORE_FAULT_OTHER;
 }
 
-void
-store_set_wait(struct store *s, int ms)
+static void
+sq_set_wait(struct store *sb, int ms)
 {
+	struct sq *s = sq(sb);
+
 	(void)sqlite3_busy_timeout(s->db, ms > 0 ? ms : 0);
 }
 
 /* PRAGMA user_version; read with exec-free steps, not counted as faults. */
-int
-store_schema_version(struct store *s, int *version)
+static int
+sq_layout_version(struct store *sb, int *version)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -661,14 +679,14 @@ store_schema_version(struct store *s, int *version)
 
 /* Apply migration i (0-based) unless another process got there first. */
 static int
-migrate_one(struct store *s, size_t i)
+migrate_one(struct sq *s, size_t i)
 {
 	char sql[64];
 	int version;
 
 	if (begin(s) == -1)
 		return -1;
-	if (store_schema_version(s, &version) == -1)
+	if (sq_layout_version(&s->base, &version) == -1)
 		goto fail;
 	if ((size_t)version > i) {
 		if (commit(s) == -1)
@@ -693,12 +711,13 @@ fail:
 	return -1;
 }
 
-int
-store_migrate(struct store *s, int *from, int *to)
+static int
+sq_prepare(struct store *sb, int *from, int *to)
 {
+	struct sq *s = sq(sb);
 	int version;
 
-	if (store_schema_version(s, &version) == -1)
+	if (sq_layout_version(&s->base, &version) == -1)
 		return STORE_ERROR;
 	if (from != NULL)
 		*from = version;
@@ -711,16 +730,17 @@ store_migrate(struct store *s, int *from, int *to)
 	for (size_t i = (size_t)version; i < sql_migrations_count; i++)
 		if (migrate_one(s, i) == -1)
 			return STORE_ERROR;
-	if (store_schema_version(s, &version) == -1 || prepare_hot(s) == -1)
+	if (sq_layout_version(&s->base, &version) == -1 || prepare_hot(s) == -1)
 		return STORE_ERROR;
 	if (to != NULL)
 		*to = version;
 	return STORE_OK;
 }
 
-int
-store_ping(struct store *s)
+static int
+sq_ping(struct store *sb)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_PING);
 	int rc;
 
@@ -731,9 +751,11 @@ store_ping(struct store *s)
 	return rc;
 }
 
-int
-store_probe_write(struct store *s)
+static int
+sq_probe_write(struct store *sb)
 {
+	struct sq *s = sq(sb);
+
 	return exec_stmt(s, ST_PROBE_WRITE, "write probe") == 0 ? STORE_OK :
 	    STORE_ERROR;
 }
@@ -779,7 +801,7 @@ read_user(sqlite3_stmt *st, struct user *u)
 }
 
 static int
-check_user_args(struct store *s, const char *name, const char *pwhash)
+check_user_args(struct sq *s, const char *name, const char *pwhash)
 {
 	if (name != NULL && (name[0] == '\0' ||
 	    strlen(name) > USER_NAME_MAX)) {
@@ -793,10 +815,11 @@ check_user_args(struct store *s, const char *name, const char *pwhash)
 	return 0;
 }
 
-int
-store_user_add(struct store *s, const char *name, const char *pwhash,
+static int
+sq_user_add(struct store *sb, const char *name, const char *pwhash,
     bool admin, int64_t now, int64_t *id)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = NULL;
 	int rc = STORE_ERROR, src;
 
@@ -820,7 +843,7 @@ out:
 }
 
 static int
-user_get(struct store *s, enum st id, const char *fmt, const char *key,
+user_get(struct sq *s, enum st id, const char *fmt, const char *key,
     int64_t num, struct user *u)
 {
 	sqlite3_stmt *st = stmt(s, id);
@@ -839,21 +862,25 @@ out:
 	return rc;
 }
 
-int
-store_user_by_name(struct store *s, const char *name, struct user *u)
+static int
+sq_user_by_name(struct store *sb, const char *name, struct user *u)
 {
+	struct sq *s = sq(sb);
+
 	return user_get(s, ST_USER_BY_NAME, "t", name, 0, u);
 }
 
-int
-store_user_by_id(struct store *s, int64_t id, struct user *u)
+static int
+sq_user_by_id(struct store *sb, int64_t id, struct user *u)
 {
+	struct sq *s = sq(sb);
+
 	return user_get(s, ST_USER_BY_ID, "i", NULL, id, u);
 }
 
 /* Run a one-row UPDATE/DELETE: STORE_NOTFOUND when nothing matched. */
 static int
-update_one(struct store *s, sqlite3_stmt *st, const char *what)
+update_one(struct sq *s, sqlite3_stmt *st, const char *what)
 {
 	int64_t n = 0;
 	int rc = run(s, st, what, &n);
@@ -864,10 +891,11 @@ update_one(struct store *s, sqlite3_stmt *st, const char *what)
 	return n > 0 ? STORE_OK : STORE_NOTFOUND;
 }
 
-int
-store_user_set_password(struct store *s, int64_t id, const char *pwhash,
+static int
+sq_user_set_password(struct store *sb, int64_t id, const char *pwhash,
     int64_t now)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st;
 
 	if (check_user_args(s, NULL, pwhash) == -1 ||
@@ -880,10 +908,11 @@ store_user_set_password(struct store *s, int64_t id, const char *pwhash,
 	return update_one(s, st, "set password");
 }
 
-int
-store_user_rehash(struct store *s, int64_t id, const char *old_hash,
+static int
+sq_user_rehash(struct store *sb, int64_t id, const char *old_hash,
     const char *new_hash)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st;
 
 	if (check_user_args(s, NULL, new_hash) == -1 ||
@@ -896,9 +925,10 @@ store_user_rehash(struct store *s, int64_t id, const char *old_hash,
 	return update_one(s, st, "rehash password");
 }
 
-int
-store_user_set_locked(struct store *s, int64_t id, bool locked)
+static int
+sq_user_set_locked(struct store *sb, int64_t id, bool locked)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_USER_SET_LOCKED);
 
 	if (st == NULL)
@@ -910,9 +940,10 @@ store_user_set_locked(struct store *s, int64_t id, bool locked)
 	return update_one(s, st, "lock user");
 }
 
-int
-store_user_set_mfa(struct store *s, int64_t id, const struct user_mfa *m)
+static int
+sq_user_set_mfa(struct store *sb, int64_t id, const struct user_mfa *m)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_USER_SET_MFA);
 	int brc;
 
@@ -940,10 +971,11 @@ store_user_set_mfa(struct store *s, int64_t id, const struct user_mfa *m)
 	return update_one(s, st, "set second factor");
 }
 
-int
-store_user_mfa_consume(struct store *s, int64_t id, int64_t step,
+static int
+sq_user_mfa_consume(struct store *sb, int64_t id, int64_t step,
     int recovery)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st;
 
 	if (recovery >= MFA_RECOVERY_CODES) {
@@ -961,10 +993,11 @@ store_user_mfa_consume(struct store *s, int64_t id, int64_t step,
 	return update_one(s, st, "spend a second-factor code");
 }
 
-int
-store_mfa_pending_put(struct store *s, const struct mfa_pending *p,
+static int
+sq_mfa_pending_put(struct store *sb, const struct mfa_pending *p,
     int64_t now)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_PENDING_EXPIRE);
 	int rc = STORE_ERROR;
 
@@ -987,11 +1020,12 @@ out:
 	return rc;
 }
 
-int
-store_mfa_pending_get(struct store *s,
+static int
+sq_mfa_pending_get(struct store *sb,
     const unsigned char hash[SESSION_HASH_BYTES], int64_t now,
     struct mfa_pending *p)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_PENDING_GET);
 	int rc = STORE_ERROR;
 
@@ -1012,10 +1046,11 @@ out:
 	return rc;
 }
 
-int
-store_mfa_pending_del(struct store *s,
+static int
+sq_mfa_pending_del(struct store *sb,
     const unsigned char hash[SESSION_HASH_BYTES])
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_PENDING_DEL);
 
 	if (st == NULL)
@@ -1029,9 +1064,10 @@ store_mfa_pending_del(struct store *s,
 }
 
 /* Sessions go by ON DELETE CASCADE; cache rows have no foreign key. */
-int
-store_user_del(struct store *s, int64_t id)
+static int
+sq_user_del(struct store *sb, int64_t id)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *cache = NULL, *user = NULL;
 	int64_t n = 0;
 	int rc = STORE_ERROR;
@@ -1060,9 +1096,10 @@ out:
 	return rc;
 }
 
-int
-store_user_list(struct store *s, store_user_cb cb, void *arg)
+static int
+sq_user_list(struct store *sb, store_user_cb cb, void *arg)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_USER_LIST);
 	struct user u;
 	int rc;
@@ -1083,10 +1120,11 @@ store_user_list(struct store *s, store_user_cb cb, void *arg)
  * write instead of 10,000, and a fault half-way leaves nothing behind.
  * The statement is reset (not re-prepared) per row.
  */
-int
-store_user_import(struct store *s, const struct user *users, size_t n,
+static int
+sq_user_import(struct store *sb, const struct user *users, size_t n,
     bool *inserted)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = NULL;
 	int64_t changed;
 	int rc = STORE_ERROR;
@@ -1148,9 +1186,10 @@ read_session(sqlite3_stmt *st, struct session *ss)
  * STORE_EXISTS for a duplicate hash; STORE_NOTFOUND when the user does not
  * exist (foreign key).
  */
-int
-store_session_create(struct store *s, const struct session *ss)
+static int
+sq_session_create(struct store *sb, const struct session *ss)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_SESSION_CREATE);
 	int rc = STORE_ERROR, src;
 
@@ -1175,10 +1214,11 @@ out:
 	return rc;
 }
 
-int
-store_session_get(struct store *s, const unsigned char hash[SESSION_HASH_BYTES],
+static int
+sq_session_get(struct store *sb, const unsigned char hash[SESSION_HASH_BYTES],
     struct session *ss)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_SESSION_GET);
 	int rc = STORE_ERROR;
 
@@ -1193,9 +1233,10 @@ out:
 	return rc;
 }
 
-int
-store_session_touch(struct store *s, const struct session *ss)
+static int
+sq_session_touch(struct store *sb, const struct session *ss)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_SESSION_TOUCH);
 
 	if (st == NULL)
@@ -1208,10 +1249,11 @@ store_session_touch(struct store *s, const struct session *ss)
 	return update_one(s, st, "touch session");
 }
 
-int
-store_session_delete(struct store *s,
+static int
+sq_session_delete(struct store *sb,
     const unsigned char hash[SESSION_HASH_BYTES])
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_SESSION_DELETE);
 
 	if (st == NULL)
@@ -1223,10 +1265,11 @@ store_session_delete(struct store *s,
 	return update_one(s, st, "delete session");
 }
 
-int
-store_session_delete_handle(struct store *s, const char *handle,
+static int
+sq_session_delete_handle(struct store *sb, const char *handle,
     int64_t user_id, struct session *deleted)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st;
 	int rc = STORE_ERROR;
 
@@ -1251,7 +1294,7 @@ out:
 }
 
 static int
-delete_count(struct store *s, enum st id, const char *what, const char *fmt,
+delete_count(struct sq *s, enum st id, const char *what, const char *fmt,
     int64_t a, int64_t *count)
 {
 	sqlite3_stmt *st = stmt(s, id);
@@ -1272,25 +1315,30 @@ out:
 	return rc;
 }
 
-int
-store_session_delete_user(struct store *s, int64_t user_id, int64_t *count)
+static int
+sq_session_delete_user(struct store *sb, int64_t user_id, int64_t *count)
 {
+	struct sq *s = sq(sb);
+
 	return delete_count(s, ST_SESSION_DELETE_USER, "revoke user sessions",
 	    "i", user_id, count);
 }
 
-int
-store_session_delete_all(struct store *s, int64_t *count)
+static int
+sq_session_delete_all(struct store *sb, int64_t *count)
 {
+	struct sq *s = sq(sb);
+
 	return delete_count(s, ST_SESSION_DELETE_ALL, "delete all sessions",
 	    "", 0, count);
 }
 
 /* The callback's nonzero result stops the walk and is returned. */
-int
-store_session_list(struct store *s, int64_t user_id, store_session_cb cb,
+static int
+sq_session_list(struct store *sb, int64_t user_id, store_session_cb cb,
     void *arg)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_SESSION_LIST);
 	struct session ss;
 	int rc = STORE_ERROR;
@@ -1312,7 +1360,7 @@ out:
 }
 
 static int
-count_query(struct store *s, enum st id, const char *what, const char *fmt,
+count_query(struct sq *s, enum st id, const char *what, const char *fmt,
     int64_t a, int64_t *out)
 {
 	sqlite3_stmt *st = stmt(s, id);
@@ -1328,10 +1376,11 @@ out:
 	return rc;
 }
 
-int
-store_session_count(struct store *s, int64_t now, int64_t absolute_age,
+static int
+sq_session_count(struct store *sb, int64_t now, int64_t absolute_age,
     int64_t *count)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_SESSION_COUNT);
 	int rc = STORE_ERROR;
 
@@ -1345,17 +1394,25 @@ store_session_count(struct store *s, int64_t now, int64_t absolute_age,
 
 /* ---- login failures ---- */
 
-int
-store_failure_get(struct store *s, char kind, const char *key,
+/* The login_failures.kind column: 'u' (username) or 'i' (address). */
+static int
+kind_char(enum login_kind kind)
+{
+	return kind == LOGIN_BY_USER ? 'u' : 'i';
+}
+
+static int
+sq_failure_get(struct store *sb, enum login_kind kind, const char *key,
     struct login_failures *f)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_FAILURE_GET);
 	int rc = STORE_ERROR;
 
 	if (st == NULL)
 		return STORE_ERROR;
 	memset(f, 0, sizeof *f);
-	if (bind(s, st, "ct", kind, key) == -1)
+	if (bind(s, st, "ct", kind_char(kind), key) == -1)
 		goto out;
 	if ((rc = row(s, st, "read login failures")) == STORE_OK) {
 		f->count = sqlite3_column_int64(st, 0);
@@ -1367,16 +1424,19 @@ out:
 	return rc;
 }
 
-int
-store_failure_add(struct store *s, char kind, const char *key, int64_t now,
-    int64_t window)
+static int
+sq_failure_add(struct store *sb, enum login_kind kind, const char *key,
+    int64_t now, int64_t window, int64_t keep)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_FAILURE_ADD);
 	int rc = STORE_ERROR;
 
 	if (st == NULL)
 		return STORE_ERROR;
-	if (bind(s, st, "ctii", kind, key, now, now - window) == -1)
+	/* keep: rows are dropped by sq_cleanup_failures instead */
+	(void)keep;
+	if (bind(s, st, "ctii", kind_char(kind), key, now, now - window) == -1)
 		goto out;
 	if (run(s, st, "count login failure", NULL) == 0)
 		rc = STORE_OK;
@@ -1387,7 +1447,7 @@ out:
 
 /* Run a one-statement change on one (kind, key) counter. */
 static int
-failure_exec(struct store *s, enum st id, char kind, const char *key,
+failure_exec(struct sq *s, enum st id, enum login_kind kind, const char *key,
     const char *what)
 {
 	sqlite3_stmt *st = stmt(s, id);
@@ -1395,7 +1455,7 @@ failure_exec(struct store *s, enum st id, char kind, const char *key,
 
 	if (st == NULL)
 		return STORE_ERROR;
-	if (bind(s, st, "ct", kind, key) == -1)
+	if (bind(s, st, "ct", kind_char(kind), key) == -1)
 		goto out;
 	if (run(s, st, what, NULL) == 0)
 		rc = STORE_OK;
@@ -1404,27 +1464,23 @@ out:
 	return rc;
 }
 
-int
-store_failure_clear(struct store *s, char kind, const char *key)
+static int
+sq_failure_clear(struct store *sb, enum login_kind kind, const char *key)
 {
+	struct sq *s = sq(sb);
+
 	return failure_exec(s, ST_FAILURE_CLEAR, kind, key,
 	    "clear login failures");
-}
-
-int
-store_failure_undo(struct store *s, char kind, const char *key)
-{
-	return failure_exec(s, ST_FAILURE_UNDO, kind, key,
-	    "undo login attempt");
 }
 
 /* ---- cache ---- */
 
 /* Never returns an expired row; e->value is malloc'd, even for 0 bytes. */
-int
-store_cache_get(struct store *s, int64_t scope, const char *key, int64_t now,
+static int
+sq_cache_get(struct store *sb, int64_t scope, const char *key, int64_t now,
     struct cache_entry *e)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_CACHE_GET);
 	const void *v;
 	int rc = STORE_ERROR;
@@ -1454,7 +1510,7 @@ out:
 }
 
 static int
-cache_exists(struct store *s, int64_t scope, const char *key, bool *exists)
+cache_exists(struct sq *s, int64_t scope, const char *key, bool *exists)
 {
 	sqlite3_stmt *st = stmt(s, ST_CACHE_EXISTS);
 	int rc = STORE_ERROR;
@@ -1474,7 +1530,7 @@ out:
 
 /* Delete n rows with a LIMIT statement (scope ignored by ST_CACHE_CULL). */
 static int
-cache_delete_oldest(struct store *s, enum st id, int64_t scope, int64_t n,
+cache_delete_oldest(struct sq *s, enum st id, int64_t scope, int64_t n,
     int64_t *deleted)
 {
 	sqlite3_stmt *st = stmt(s, id);
@@ -1497,7 +1553,7 @@ out:
 
 /* A user at quota loses their own oldest rows, never another user's. */
 static int
-cache_quota(struct store *s, int64_t scope, const struct cache_limits *lim,
+cache_quota(struct sq *s, int64_t scope, const struct cache_limits *lim,
     int64_t *evicted)
 {
 	int64_t n;
@@ -1519,7 +1575,7 @@ cache_quota(struct store *s, int64_t scope, const struct cache_limits *lim,
  * cull_frequency of 0 or less empties the table, as in Django.
  */
 static int
-cache_cull(struct store *s, int64_t now, const struct cache_limits *lim,
+cache_cull(struct sq *s, int64_t now, const struct cache_limits *lim,
     int64_t *culled)
 {
 	int64_t n, k;
@@ -1543,7 +1599,7 @@ cache_cull(struct store *s, int64_t now, const struct cache_limits *lim,
 }
 
 static int
-cache_put(struct store *s, int64_t scope, const char *key, const void *value,
+cache_put(struct sq *s, int64_t scope, const char *key, const void *value,
     size_t len, const char *content_type, int64_t now, int64_t expires_at)
 {
 	sqlite3_stmt *st = stmt(s, ST_CACHE_PUT);
@@ -1561,12 +1617,13 @@ out:
 	return rc;
 }
 
-int
-store_cache_set(struct store *s, int64_t scope, const char *key,
+static int
+sq_cache_set(struct store *sb, int64_t scope, const char *key,
     const void *value, size_t len, const char *content_type, int64_t now,
     int64_t expires_at, const struct cache_limits *limits, int64_t *evicted,
     int64_t *culled)
 {
+	struct sq *s = sq(sb);
 	static const struct cache_limits unlimited;
 	const struct cache_limits *lim = limits != NULL ? limits : &unlimited;
 	int64_t nevicted = 0, nculled = 0;
@@ -1596,10 +1653,11 @@ fail:
 	return STORE_ERROR;
 }
 
-int
-store_cache_delete(struct store *s, int64_t scope, const char *key,
+static int
+sq_cache_delete(struct store *sb, int64_t scope, const char *key,
     int64_t now)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_CACHE_DELETE);
 
 	if (st == NULL)
@@ -1611,9 +1669,11 @@ store_cache_delete(struct store *s, int64_t scope, const char *key,
 	return update_one(s, st, "delete cache row");
 }
 
-int
-store_cache_count(struct store *s, int64_t *count)
+static int
+sq_cache_count(struct store *sb, int64_t *count)
 {
+	struct sq *s = sq(sb);
+
 	return count_query(s, ST_CACHE_COUNT, "count cache rows", "", 0,
 	    count);
 }
@@ -1621,10 +1681,11 @@ store_cache_count(struct store *s, int64_t *count)
 /* ---- cleanup ---- */
 
 /* batch <= 0 means no limit (LIMIT -1 in SQLite). */
-int
-store_cleanup_sessions(struct store *s, int64_t now, int64_t absolute_age,
+static int
+sq_cleanup_sessions(struct store *sb, int64_t now, int64_t absolute_age,
     int64_t batch, int64_t *deleted)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_CLEANUP_SESSIONS);
 	int64_t n = 0;
 	int rc = STORE_ERROR;
@@ -1644,10 +1705,11 @@ out:
 	return rc;
 }
 
-int
-store_cleanup_cache(struct store *s, int64_t now, int64_t batch,
+static int
+sq_cleanup_cache(struct store *sb, int64_t now, int64_t batch,
     int64_t *deleted)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_CLEANUP_CACHE);
 	int64_t n = 0;
 	int rc = STORE_ERROR;
@@ -1666,25 +1728,34 @@ out:
 	return rc;
 }
 
-int
-store_cleanup_failures(struct store *s, int64_t now, int64_t keep,
+static int
+sq_cleanup_failures(struct store *sb, int64_t now, int64_t keep,
     int64_t *deleted)
 {
+	struct sq *s = sq(sb);
+
 	return delete_count(s, ST_CLEANUP_FAILURES, "clean up login failures",
 	    "i", now - keep, deleted);
 }
 
 /* ---- size and counters ---- */
 
-int
-store_db_size(struct store *s, int64_t *bytes)
+/* bytes: the database file (page_count * page_size). */
+static int
+sq_stats(struct store *sb, struct store_stats *out)
 {
-	return count_query(s, ST_DB_SIZE, "database size", "", 0, bytes);
+	struct sq *s = sq(sb);
+
+	memset(out, 0, sizeof *out);
+	out->backend = STORE_BACKEND_SQLITE;
+	out->persistent = true;
+	return count_query(s, ST_DB_SIZE, "database size", "", 0, &out->bytes);
 }
 
-int
-store_counter_add(struct store *s, const char *name, int64_t delta)
+static int
+sq_counter_add(struct store *sb, const char *name, int64_t delta)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_COUNTER_ADD);
 	int rc = STORE_ERROR;
 
@@ -1700,9 +1771,10 @@ out:
 }
 
 /* A counter never written reads as 0. */
-int
-store_counter_get(struct store *s, const char *name, int64_t *value)
+static int
+sq_counter_get(struct store *sb, const char *name, int64_t *value)
 {
+	struct sq *s = sq(sb);
 	sqlite3_stmt *st = stmt(s, ST_COUNTER_GET);
 	int rc = STORE_ERROR;
 
@@ -1721,3 +1793,50 @@ out:
 	stmt_done(st);
 	return rc;
 }
+
+static const struct store_ops sqlite_ops = {
+	.close = sq_close,
+	.errmsg = sq_errmsg,
+	.fault = sq_fault,
+	.set_wait = sq_set_wait,
+	.prepare = sq_prepare,
+	.layout_version = sq_layout_version,
+	.ping = sq_ping,
+	.probe_write = sq_probe_write,
+	.stats = sq_stats,
+	.user_add = sq_user_add,
+	.user_by_name = sq_user_by_name,
+	.user_by_id = sq_user_by_id,
+	.user_set_password = sq_user_set_password,
+	.user_rehash = sq_user_rehash,
+	.user_set_locked = sq_user_set_locked,
+	.user_del = sq_user_del,
+	.user_list = sq_user_list,
+	.user_import = sq_user_import,
+	.session_create = sq_session_create,
+	.session_get = sq_session_get,
+	.session_touch = sq_session_touch,
+	.session_delete = sq_session_delete,
+	.session_delete_handle = sq_session_delete_handle,
+	.session_delete_user = sq_session_delete_user,
+	.session_delete_all = sq_session_delete_all,
+	.session_list = sq_session_list,
+	.session_count = sq_session_count,
+	.failure_get = sq_failure_get,
+	.failure_add = sq_failure_add,
+	.failure_clear = sq_failure_clear,
+	.cache_get = sq_cache_get,
+	.cache_set = sq_cache_set,
+	.cache_delete = sq_cache_delete,
+	.cache_count = sq_cache_count,
+	.cleanup_sessions = sq_cleanup_sessions,
+	.cleanup_cache = sq_cleanup_cache,
+	.cleanup_failures = sq_cleanup_failures,
+	.counter_add = sq_counter_add,
+	.counter_get = sq_counter_get,
+	.user_set_mfa = sq_user_set_mfa,
+	.user_mfa_consume = sq_user_mfa_consume,
+	.mfa_pending_put = sq_mfa_pending_put,
+	.mfa_pending_get = sq_mfa_pending_get,
+	.mfa_pending_del = sq_mfa_pending_del,
+};

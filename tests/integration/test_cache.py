@@ -3,7 +3,6 @@
 quota, culling, and that a read never returns another user's row."""
 
 import re
-import sqlite3
 import time
 
 import pytest
@@ -50,22 +49,12 @@ def assert_private(r):
 
 
 def cache_rows(g):
-    c = sqlite3.connect("file:%s?mode=ro" % g.db_path, uri=True, timeout=10)
-    c.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in c.execute(
-            "SELECT scope, key, value, content_type, created_at, expires_at, seq "
-            "FROM cache ORDER BY seq")]
-    finally:
-        c.close()
+    """The store's cache rows in insertion order, on either backend."""
+    return sorted(g.db_rows("cache"), key=lambda r: r["seq"])
 
 
 def user_ids(g):
-    c = sqlite3.connect("file:%s?mode=ro" % g.db_path, uri=True, timeout=10)
-    try:
-        return {r[0]: r[1] for r in c.execute("SELECT name, id FROM users")}
-    finally:
-        c.close()
+    return {u["name"]: u["id"] for u in g.db_rows("users")}
 
 
 def stats(g):

@@ -16,7 +16,10 @@ import time
 
 import pytest
 
-from conftest import APP_MARKER, Gateway
+from conftest import APP_MARKER, Gateway, sqlite_only
+
+pytestmark = sqlite_only("a full tmpfs under the database file; an unreachable "
+                         "Redis: test_redis_outage.py")
 
 
 def mount_tmpfs(path, size):

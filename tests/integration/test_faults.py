@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import Gateway
+from conftest import Gateway, sqlite_only
 
 
 def _restart_with_env(g, **env):
@@ -27,6 +27,7 @@ def _restart_with_env(g, **env):
                 os.environ[k] = v
 
 
+@sqlite_only("SESSIONGW_FAULT_STEP fails a SQLite step")
 def test_database_fault_is_clean_500():
     """SESSIONGW_FAULT_STEP=N fails the Nth SQLite step of each worker."""
     g = Gateway(threads=1).start()
@@ -55,6 +56,7 @@ def _mount_tmpfs(path, size):
     return rc.returncode == 0
 
 
+@sqlite_only("a full tmpfs under the database file; Redis: test_redis_outage.py")
 def test_full_disk_gives_503_and_recovers():
     g = Gateway(threads=2).start()
     full = g.tmp / "full"

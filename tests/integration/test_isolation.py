@@ -10,7 +10,6 @@ import http.client
 import json
 import random
 import re
-import sqlite3
 import threading
 import time
 
@@ -129,13 +128,11 @@ def iso():
 
 
 def db_rows(g):
-    c = sqlite3.connect("file:%s?mode=ro" % g.db_path, uri=True, timeout=10)
-    try:
-        ids = {r[0]: r[1] for r in c.execute("SELECT id, name FROM users")}
-        rows = c.execute("SELECT scope, key, value, content_type FROM cache").fetchall()
-        return ids, rows
-    finally:
-        c.close()
+    """(id -> name, [(scope, key, value, content_type)]) on either backend."""
+    ids = {u["id"]: u["name"] for u in g.db_rows("users")}
+    rows = [(r["scope"], r["key"], r["value"], r["content_type"])
+            for r in g.db_rows("cache")]
+    return ids, rows
 
 
 GLOBAL_RE = re.compile(rb"^global\|(g\d+)\|\d+$")

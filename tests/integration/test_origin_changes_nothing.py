@@ -12,10 +12,11 @@ BAD = "http://evil.example"
 
 
 def session_row(g, tok):
-    with g.db() as c:
-        row = c.execute("SELECT last_seen, request_count, ip, user_agent, expires_at "
-                        "FROM sessions WHERE handle = ?", (handle_of(tok),)).fetchone()
-    return dict(row) if row is not None else None
+    cols = ("last_seen", "request_count", "ip", "user_agent", "expires_at")
+    for row in g.db_rows("sessions"):
+        if row["handle"] == handle_of(tok):
+            return {c: row[c] for c in cols}
+    return None
 
 
 def next_second():

@@ -1,4 +1,5 @@
-"""What is written down: the database holds no usable session id, the audit
+"""What is written down: the store (the SQLite file, or every Redis key,
+field and member under the prefix) holds no usable session id, the audit
 log holds no secret and is well-formed JSON Lines."""
 
 import base64
@@ -22,7 +23,33 @@ def secrets_of(token):
     }, sid
 
 
+def _text(v):
+    try:
+        return v.decode()
+    except UnicodeDecodeError:
+        return v
+
+
+def redis_cells(g):
+    r = g.redis
+    for k in r.call("KEYS", g.redis_prefix + "*"):
+        yield "key", "name", _text(k)
+        t = r.call("TYPE", k)
+        if t == "string":
+            yield _text(k), "value", _text(r.call("GET", k))
+        elif t == "hash":
+            v = r.call("HGETALL", k)
+            for i in range(0, len(v), 2):
+                yield _text(k), _text(v[i]), _text(v[i + 1])
+        elif t == "zset":
+            for m in r.call("ZRANGE", k, 0, -1):
+                yield _text(k), "member", _text(m)
+
+
 def all_cells(g):
+    if g.redis is not None:
+        yield from redis_cells(g)
+        return
     with g.db() as c:
         tables = [r[0] for r in c.execute(
             "SELECT name FROM sqlite_master WHERE type='table'")]

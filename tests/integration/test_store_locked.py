@@ -24,7 +24,10 @@ import sys
 import threading
 import time
 
-from conftest import APP_MARKER, API_MARKER, FORM_CT, Gateway, form
+from conftest import APP_MARKER, API_MARKER, FORM_CT, Gateway, form, sqlite_only
+
+pytestmark = sqlite_only("the SQLite write lock (BEGIN EXCLUSIVE from another "
+                         "process); Redis has no writer lock")
 
 # Holds the write lock until a line arrives on stdin or `hold` seconds pass.
 LOCKER = r"""

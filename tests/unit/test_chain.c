@@ -63,7 +63,7 @@ fx_open(struct fx *fx)
 		printf("fixture: %s\n", err);
 		return -1;
 	}
-	if (store_migrate(fx->w.store, &from, &to) != STORE_OK ||
+	if (store_prepare(fx->w.store, &from, &to) != STORE_OK ||
 	    password_dummy_hash(fx->srv->dummy_hash,
 	    sizeof fx->srv->dummy_hash) != 0)
 		return -1;

@@ -1,5 +1,8 @@
 /*
- * test_store.c - the SQLite store against a real temporary database file.
+ * test_store.c - what only the SQLite backend does, against a real
+ * temporary database file: migrations, cleanup batches, fault injection,
+ * the write lock. The contract every backend keeps is in
+ * test_store_contract.c.
  *
  * Each test makes its own directory under /tmp (mkdtemp), so tests never
  * share a file, and removes it (with the -wal/-shm files) at the end.
@@ -53,7 +56,7 @@ fx_open(struct fixture *fx)
 		printf("store_open: %s\n", err);
 		return -1;
 	}
-	if (store_migrate(fx->s, &from, &to) != STORE_OK) {
+	if (store_prepare(fx->s, &from, &to) != STORE_OK) {
 		printf("store_migrate: %s\n", store_errmsg(fx->s));
 		return -1;
 	}
@@ -125,10 +128,10 @@ UNIT_TEST(store_migrate_idempotent)
 	int from = -1, to = -1, v = -1;
 
 	CHECK(fx_open(&fx) == 0);
-	CHECK_INT(store_migrate(fx.s, &from, &to), STORE_OK);
+	CHECK_INT(store_prepare(fx.s, &from, &to), STORE_OK);
 	CHECK_INT(from, (int)sql_migrations_count);
 	CHECK_INT(to, (int)sql_migrations_count);
-	CHECK_INT(store_schema_version(fx.s, &v), STORE_OK);
+	CHECK_INT(store_layout_version(fx.s, &v), STORE_OK);
 	CHECK_INT(v, (int)sql_migrations_count);
 	CHECK_INT(store_ping(fx.s), STORE_OK);
 	store_close(fx.s);
@@ -140,7 +143,7 @@ UNIT_TEST(store_migrate_idempotent)
 	    NULL), SQLITE_OK);
 	(void)sqlite3_close(db);
 	CHECK_INT(store_open(&s2, fx.path, &o, err, sizeof err), 0);
-	CHECK_INT(store_migrate(s2, &from, &to), STORE_ERROR);
+	CHECK_INT(store_prepare(s2, &from, &to), STORE_ERROR);
 	CHECK(strstr(store_errmsg(s2), "newer") != NULL);
 	CHECK(strstr(store_errmsg(s2), fx.path) != NULL);
 	store_close(s2);
@@ -151,350 +154,6 @@ UNIT_TEST(store_migrate_idempotent)
 	CHECK_INT(store_open(&s2, fx.path, &o, err, sizeof err), -1);
 	CHECK(s2 == NULL);
 	CHECK(strstr(err, fx.path) != NULL);
-}
-
-UNIT_TEST(store_users)
-{
-	struct fixture fx;
-	struct session ss;
-	struct user u;
-	int64_t a, b, id = 0;
-
-	if (fx_open(&fx) != 0) {
-		CHECK(0);
-		return;
-	}
-	a = add_user(fx.s, "alice");
-	b = add_user(fx.s, "bob");
-	CHECK(a > 0 && b > 0 && a != b);
-	CHECK_INT(store_user_add(fx.s, "alice", "$x", true, 1, &id),
-	    STORE_EXISTS);
-	CHECK_INT(store_user_by_name(fx.s, "alice", &u), STORE_OK);
-	CHECK_INT(u.id, a);
-	CHECK_STR(u.pwhash, "$argon2id$fake");
-	CHECK(!u.admin && !u.locked);
-	CHECK_INT(u.pw_changed_at, 100);
-	CHECK_INT(store_user_by_name(fx.s, "carol", &u), STORE_NOTFOUND);
-	CHECK_INT(store_user_by_id(fx.s, b, &u), STORE_OK);
-	CHECK_STR(u.name, "bob");
-	CHECK_INT(store_user_by_id(fx.s, 9999, &u), STORE_NOTFOUND);
-
-	CHECK_INT(store_user_set_locked(fx.s, a, true), STORE_OK);
-	CHECK_INT(store_user_by_id(fx.s, a, &u), STORE_OK);
-	CHECK(u.locked);
-	CHECK_INT(store_user_set_locked(fx.s, 9999, true), STORE_NOTFOUND);
-	CHECK_INT(store_user_set_password(fx.s, a, "$new", 500), STORE_OK);
-	CHECK_INT(store_user_by_id(fx.s, a, &u), STORE_OK);
-	CHECK_STR(u.pwhash, "$new");
-	CHECK_INT(u.pw_changed_at, 500);
-
-	/* Deleting a user takes their sessions and cache rows, not bob's. */
-	make_session(&ss, 1, a, 100, 2000);
-	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
-	make_session(&ss, 2, b, 100, 2000);
-	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
-	CHECK_INT(cache_put(fx.s, a, "k", 100, 0, NULL, NULL, NULL), STORE_OK);
-	CHECK_INT(cache_put(fx.s, b, "k", 100, 0, NULL, NULL, NULL), STORE_OK);
-	CHECK_INT(store_user_del(fx.s, a), STORE_OK);
-	CHECK_INT(store_user_del(fx.s, a), STORE_NOTFOUND);
-	memset(ss.hash, 1, sizeof ss.hash);
-	CHECK_INT(store_session_get(fx.s, ss.hash, &ss), STORE_NOTFOUND);
-	memset(ss.hash, 2, sizeof ss.hash);
-	CHECK_INT(store_session_get(fx.s, ss.hash, &ss), STORE_OK);
-	CHECK(!cache_has(fx.s, a, "k", 100));
-	CHECK(cache_has(fx.s, b, "k", 100));
-	fx_close(&fx);
-}
-
-static int
-count_cb(void *arg, const struct user *u)
-{
-	(void)u;
-	(*(int *)arg)++;
-	return 0;
-}
-
-struct seen {
-	int		n;
-	unsigned char	first[4];
-};
-
-static int
-session_cb(void *arg, const struct session *ss)
-{
-	struct seen *sn = arg;
-
-	if (sn->n < 4)
-		sn->first[sn->n] = ss->hash[0];
-	sn->n++;
-	return 0;
-}
-
-UNIT_TEST(store_sessions)
-{
-	struct fixture fx;
-	struct session ss, got, del;
-	struct seen sn = { 0 };
-	int64_t a, b, n = -1;
-	int users = 0;
-
-	if (fx_open(&fx) != 0) {
-		CHECK(0);
-		return;
-	}
-	a = add_user(fx.s, "alice");
-	b = add_user(fx.s, "bob");
-	CHECK_INT(store_user_list(fx.s, count_cb, &users), STORE_OK);
-	CHECK_INT(users, 2);
-
-	make_session(&ss, 1, a, 100, 1000);
-	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
-	CHECK_INT(store_session_create(fx.s, &ss), STORE_EXISTS);
-	make_session(&ss, 9, 4242, 100, 1000);
-	CHECK_INT(store_session_create(fx.s, &ss), STORE_NOTFOUND);
-	make_session(&ss, 2, a, 200, 1000);
-	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
-	make_session(&ss, 3, b, 300, 150);
-	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
-
-	memset(ss.hash, 1, sizeof ss.hash);
-	CHECK_INT(store_session_get(fx.s, ss.hash, &got), STORE_OK);
-	CHECK_STR(got.handle, "010101010101");
-	CHECK_INT(got.user_id, a);
-	CHECK_INT(got.expires_at, 1000);
-	CHECK_STR(got.ip, "192.0.2.1");
-	CHECK_INT(got.request_count, 0);
-
-	got.last_seen = 400;
-	got.expires_at = 1600;
-	(void)snprintf(got.ip, sizeof got.ip, "198.51.100.7");
-	CHECK_INT(store_session_touch(fx.s, &got), STORE_OK);
-	CHECK_INT(store_session_get(fx.s, ss.hash, &got), STORE_OK);
-	CHECK_INT(got.last_seen, 400);
-	CHECK_INT(got.expires_at, 1600);
-	CHECK_STR(got.ip, "198.51.100.7");
-	CHECK_INT(got.request_count, 1);
-
-	/* Active = expires_at > now: session 3 expired at 150. */
-	CHECK_INT(store_session_count(fx.s, 200, 0, &n), STORE_OK);
-	CHECK_INT(n, 2);
-
-	/* Newest first, optionally one user's only. */
-	CHECK_INT(store_session_list(fx.s, 0, session_cb, &sn), STORE_OK);
-	CHECK_INT(sn.n, 3);
-	CHECK(sn.first[0] == 3 && sn.first[1] == 2 && sn.first[2] == 1);
-	memset(&sn, 0, sizeof sn);
-	CHECK_INT(store_session_list(fx.s, a, session_cb, &sn), STORE_OK);
-	CHECK_INT(sn.n, 2);
-
-	/* A handle of another user's session is NOTFOUND and survives. */
-	CHECK_INT(store_session_delete_handle(fx.s, "030303030303", a, &del),
-	    STORE_NOTFOUND);
-	CHECK_INT(store_session_delete_handle(fx.s, "0303", 0, &del),
-	    STORE_NOTFOUND);
-	CHECK_INT(store_session_delete_handle(fx.s, "020202020202", a, &del),
-	    STORE_OK);
-	CHECK_INT(del.hash[0], 2);
-	CHECK_INT(del.user_id, a);
-	CHECK_INT(store_session_delete_handle(fx.s, "020202020202", a, NULL),
-	    STORE_NOTFOUND);
-	CHECK_INT(store_session_delete_handle(fx.s, "030303030303", 0, NULL),
-	    STORE_OK);
-
-	make_session(&ss, 4, a, 500, 1000);
-	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
-	CHECK_INT(store_session_delete(fx.s, ss.hash), STORE_OK);
-	CHECK_INT(store_session_delete(fx.s, ss.hash), STORE_NOTFOUND);
-	make_session(&ss, 5, a, 500, 1000);
-	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
-	make_session(&ss, 6, b, 500, 1000);
-	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
-	CHECK_INT(store_session_delete_user(fx.s, a, &n), STORE_OK);
-	CHECK_INT(n, 2);
-	CHECK_INT(store_session_delete_all(fx.s, &n), STORE_OK);
-	CHECK_INT(n, 1);
-	fx_close(&fx);
-}
-
-UNIT_TEST(store_failures)
-{
-	struct fixture fx;
-	struct login_failures f;
-	int64_t n = -1;
-
-	if (fx_open(&fx) != 0) {
-		CHECK(0);
-		return;
-	}
-	CHECK_INT(store_failure_get(fx.s, 'u', "alice", &f), STORE_NOTFOUND);
-	CHECK_INT(store_failure_add(fx.s, 'u', "alice", 1000, 300), STORE_OK);
-	CHECK_INT(store_failure_add(fx.s, 'u', "alice", 1100, 300), STORE_OK);
-	CHECK_INT(store_failure_add(fx.s, 'u', "alice", 1300, 300), STORE_OK);
-	CHECK_INT(store_failure_add(fx.s, 'i', "alice", 1300, 300), STORE_OK);
-	CHECK_INT(store_failure_get(fx.s, 'u', "alice", &f), STORE_OK);
-	CHECK_INT(f.count, 3);
-	CHECK_INT(f.first_at, 1000);
-	CHECK_INT(f.last_at, 1300);
-	/* first_at 1000 < 1301 - 300: the window has passed, restart at 1. */
-	CHECK_INT(store_failure_add(fx.s, 'u', "alice", 1301, 300), STORE_OK);
-	CHECK_INT(store_failure_get(fx.s, 'u', "alice", &f), STORE_OK);
-	CHECK_INT(f.count, 1);
-	CHECK_INT(f.first_at, 1301);
-	CHECK_INT(f.last_at, 1301);
-	CHECK_INT(store_failure_get(fx.s, 'i', "alice", &f), STORE_OK);
-	CHECK_INT(f.count, 1);
-
-	CHECK_INT(store_failure_clear(fx.s, 'u', "alice"), STORE_OK);
-	CHECK_INT(store_failure_get(fx.s, 'u', "alice", &f), STORE_NOTFOUND);
-	CHECK_INT(store_cleanup_failures(fx.s, 2000, 600, &n), STORE_OK);
-	CHECK_INT(n, 1);
-	CHECK_INT(store_failure_get(fx.s, 'i', "alice", &f), STORE_NOTFOUND);
-	fx_close(&fx);
-}
-
-UNIT_TEST(store_cache_roundtrip)
-{
-	static const unsigned char bin[] = { 'a', 0, 'b', 0xff, 0 };
-	struct fixture fx;
-	struct cache_entry e;
-	int64_t n = -1;
-
-	if (fx_open(&fx) != 0) {
-		CHECK(0);
-		return;
-	}
-	CHECK_INT(store_cache_set(fx.s, 7, "bin", bin, sizeof bin,
-	    "application/octet-stream", 100, 0, NULL, NULL, NULL), STORE_OK);
-	CHECK_INT(store_cache_get(fx.s, 7, "bin", 100, &e), STORE_OK);
-	CHECK_INT(e.len, sizeof bin);
-	CHECK(e.value != NULL && memcmp(e.value, bin, sizeof bin) == 0);
-	CHECK_STR(e.content_type, "application/octet-stream");
-	CHECK_INT(e.expires_at, 0);
-	free(e.value);
-	/* The same key in another scope is another row. */
-	CHECK_INT(store_cache_get(fx.s, 8, "bin", 100, &e), STORE_NOTFOUND);
-	CHECK_INT(store_cache_get(fx.s, CACHE_SCOPE_GLOBAL, "bin", 100, &e),
-	    STORE_NOTFOUND);
-
-	/* Zero-length value: non-NULL pointer, len 0. */
-	CHECK_INT(store_cache_set(fx.s, 7, "empty", NULL, 0, "text/plain",
-	    100, 0, NULL, NULL, NULL), STORE_OK);
-	CHECK_INT(store_cache_get(fx.s, 7, "empty", 100, &e), STORE_OK);
-	CHECK(e.value != NULL);
-	CHECK_INT(e.len, 0);
-	free(e.value);
-
-	/* Expired at expires_at itself, never returned. */
-	CHECK_INT(store_cache_set(fx.s, 7, "ttl", "v", 1, "text/plain", 100,
-	    160, NULL, NULL, NULL), STORE_OK);
-	CHECK(cache_has(fx.s, 7, "ttl", 159));
-	CHECK(!cache_has(fx.s, 7, "ttl", 160));
-	CHECK(!cache_has(fx.s, 7, "ttl", 1000));
-
-	/* Replace keeps one row with the new value and type. */
-	CHECK_INT(store_cache_set(fx.s, 7, "bin", "new", 3, "text/x-new", 200,
-	    0, NULL, NULL, NULL), STORE_OK);
-	CHECK_INT(store_cache_get(fx.s, 7, "bin", 200, &e), STORE_OK);
-	CHECK_INT(e.len, 3);
-	CHECK(memcmp(e.value, "new", 3) == 0);
-	CHECK_STR(e.content_type, "text/x-new");
-	free(e.value);
-	CHECK_INT(store_cache_count(fx.s, &n), STORE_OK);
-	CHECK_INT(n, 3);
-
-	CHECK_INT(store_cache_delete(fx.s, 7, "bin", 100), STORE_OK);
-	CHECK_INT(store_cache_delete(fx.s, 7, "bin", 100), STORE_NOTFOUND);
-	CHECK_INT(store_cache_get(fx.s, 7, "bin", 200, &e), STORE_NOTFOUND);
-	fx_close(&fx);
-}
-
-UNIT_TEST(store_cache_user_quota)
-{
-	struct fixture fx;
-	struct cache_limits lim = { .max_entries = 1000, .cull_frequency = 3,
-	    .max_entries_per_user = 3 };
-	int64_t ev = -1, cu = -1;
-	char key[16];
-
-	if (fx_open(&fx) != 0) {
-		CHECK(0);
-		return;
-	}
-	/* Interleave users so "oldest overall" and "A's oldest" differ. */
-	for (int i = 0; i < 3; i++) {
-		(void)snprintf(key, sizeof key, "b%d", i);
-		CHECK_INT(cache_put(fx.s, 2, key, 100, 0, &lim, &ev, &cu),
-		    STORE_OK);
-		(void)snprintf(key, sizeof key, "a%d", i);
-		CHECK_INT(cache_put(fx.s, 1, key, 100, 0, &lim, &ev, &cu),
-		    STORE_OK);
-		CHECK_INT(ev, 0);
-	}
-	CHECK_INT(cache_put(fx.s, 1, "a3", 100, 0, &lim, &ev, &cu), STORE_OK);
-	CHECK_INT(ev, 1);
-	CHECK_INT(cu, 0);
-	CHECK(!cache_has(fx.s, 1, "a0", 100));
-	CHECK(cache_has(fx.s, 1, "a1", 100));
-	CHECK(cache_has(fx.s, 1, "a3", 100));
-	for (int i = 0; i < 3; i++) {
-		(void)snprintf(key, sizeof key, "b%d", i);
-		CHECK(cache_has(fx.s, 2, key, 100));
-	}
-	/* Replacing an existing key evicts nothing. */
-	CHECK_INT(cache_put(fx.s, 1, "a1", 100, 0, &lim, &ev, &cu), STORE_OK);
-	CHECK_INT(ev, 0);
-	/* ... and a1 is now A's newest, so a2 goes next. */
-	CHECK_INT(cache_put(fx.s, 1, "a4", 100, 0, &lim, &ev, &cu), STORE_OK);
-	CHECK_INT(ev, 1);
-	CHECK(!cache_has(fx.s, 1, "a2", 100));
-	CHECK(cache_has(fx.s, 1, "a1", 100));
-	/* The global scope has no per-user quota. */
-	for (int i = 0; i < 5; i++) {
-		(void)snprintf(key, sizeof key, "g%d", i);
-		CHECK_INT(cache_put(fx.s, 0, key, 100, 0, &lim, &ev, &cu),
-		    STORE_OK);
-		CHECK_INT(ev, 0);
-	}
-	fx_close(&fx);
-}
-
-UNIT_TEST(store_cache_cull)
-{
-	struct fixture fx;
-	struct cache_limits lim = { .max_entries = 6, .cull_frequency = 3,
-	    .max_entries_per_user = 0 };
-	int64_t ev = -1, cu = -1, n = -1;
-	char key[16];
-
-	if (fx_open(&fx) != 0) {
-		CHECK(0);
-		return;
-	}
-	/* k0..k5; k1 and k3 expire at 150. */
-	for (int i = 0; i < 6; i++) {
-		(void)snprintf(key, sizeof key, "k%d", i);
-		CHECK_INT(cache_put(fx.s, 1 + i % 2, key, 100,
-		    i == 1 || i == 3 ? 150 : 0, &lim, &ev, &cu), STORE_OK);
-		CHECK_INT(cu, 0);
-	}
-	/* Full: the two expired rows go, nothing else. */
-	CHECK_INT(cache_put(fx.s, 1, "k6", 200, 0, &lim, &ev, &cu), STORE_OK);
-	CHECK_INT(cu, 2);
-	CHECK_INT(store_cache_count(fx.s, &n), STORE_OK);
-	CHECK_INT(n, 5);
-	CHECK(cache_has(fx.s, 1, "k0", 200));
-	CHECK_INT(cache_put(fx.s, 2, "k7", 200, 0, &lim, &ev, &cu), STORE_OK);
-	CHECK_INT(cu, 0);
-	/* Full, nothing expired: the oldest 6/3 = 2 rows, any scope. */
-	CHECK_INT(cache_put(fx.s, 1, "k8", 200, 0, &lim, &ev, &cu), STORE_OK);
-	CHECK_INT(cu, 2);
-	CHECK_INT(store_cache_count(fx.s, &n), STORE_OK);
-	CHECK_INT(n, 5);
-	CHECK(!cache_has(fx.s, 1, "k0", 200));
-	CHECK(!cache_has(fx.s, 1, "k2", 200));
-	CHECK(cache_has(fx.s, 2, "k5", 200));
-	CHECK(cache_has(fx.s, 1, "k8", 200));
-	fx_close(&fx);
 }
 
 UNIT_TEST(store_cleanup_batches)
@@ -542,26 +201,6 @@ UNIT_TEST(store_cleanup_batches)
 	CHECK_INT(n, 0);
 	CHECK_INT(store_cache_count(fx.s, &n), STORE_OK);
 	CHECK_INT(n, 2);
-	fx_close(&fx);
-}
-
-UNIT_TEST(store_counters_size)
-{
-	struct fixture fx;
-	int64_t v = -1;
-
-	if (fx_open(&fx) != 0) {
-		CHECK(0);
-		return;
-	}
-	CHECK_INT(store_counter_get(fx.s, "cache_hits", &v), STORE_OK);
-	CHECK_INT(v, 0);
-	CHECK_INT(store_counter_add(fx.s, "cache_hits", 3), STORE_OK);
-	CHECK_INT(store_counter_add(fx.s, "cache_hits", 4), STORE_OK);
-	CHECK_INT(store_counter_get(fx.s, "cache_hits", &v), STORE_OK);
-	CHECK_INT(v, 7);
-	CHECK_INT(store_db_size(fx.s, &v), STORE_OK);
-	CHECK(v > 0 && v % 512 == 0);
 	fx_close(&fx);
 }
 
@@ -652,46 +291,26 @@ UNIT_TEST(store_readonly_fault)
 	fx_close(&fx);
 }
 
-UNIT_TEST(store_failure_undo_and_expired_delete)
+/* SQLite keeps failure rows until cleanup: window + lockout after last. */
+UNIT_TEST(store_cleanup_failures)
 {
 	struct fixture fx;
 	struct login_failures f;
-	struct cache_limits lim = { 100, 3, 10 };
-	int64_t ev = 0, cu = 0, id = 0;
+	int64_t n = -1;
 
 	if (fx_open(&fx) != 0) {
 		CHECK(!"fixture");
 		return;
 	}
-	CHECK_INT(store_failure_add(fx.s, 'i', "10.0.0.1", 100, 300), STORE_OK);
-	CHECK_INT(store_failure_add(fx.s, 'i', "10.0.0.1", 101, 300), STORE_OK);
-	CHECK_INT(store_failure_undo(fx.s, 'i', "10.0.0.1"), STORE_OK);
-	CHECK_INT(store_failure_get(fx.s, 'i', "10.0.0.1", &f), STORE_OK);
-	CHECK_INT(f.count, 1);
-	CHECK_INT(store_failure_undo(fx.s, 'i', "10.0.0.1"), STORE_OK);
-	CHECK_INT(store_failure_undo(fx.s, 'i', "10.0.0.1"), STORE_OK);
-	CHECK_INT(store_failure_get(fx.s, 'i', "10.0.0.1", &f), STORE_OK);
-	CHECK_INT(f.count, 0);		/* never below zero */
-
-	/* an expired row is missing for DELETE too (cleanup removes it) */
-	CHECK_INT(store_user_add(fx.s, "u", "$argon2id$x", false, 1, &id),
-	    STORE_OK);
-	CHECK_INT(store_cache_set(fx.s, id, "k", "v", 1, "text/plain", 100,
-	    150, &lim, &ev, &cu), STORE_OK);
-	CHECK_INT(store_cache_delete(fx.s, id, "k", 150), STORE_NOTFOUND);
-	CHECK_INT(store_cache_delete(fx.s, id, "k", 149), STORE_OK);
-
-	/* ids are never reused (AUTOINCREMENT): no orphan rows for a new user */
-	{
-		int64_t id2 = 0, id3 = 0;
-
-		CHECK_INT(store_user_add(fx.s, "w", "$argon2id$x", false, 1, &id2),
-		    STORE_OK);
-		CHECK_INT(store_user_del(fx.s, id2), STORE_OK);
-		CHECK_INT(store_user_add(fx.s, "x", "$argon2id$x", false, 1, &id3),
-		    STORE_OK);
-		CHECK(id3 > id2);
-	}
+	CHECK_INT(store_failure_add(fx.s, LOGIN_BY_ADDR, "10.0.0.1", 1300, 300,
+	    600), STORE_OK);
+	CHECK_INT(store_failure_add(fx.s, LOGIN_BY_USER, "bob", 1500, 300,
+	    600), STORE_OK);
+	CHECK_INT(store_cleanup_failures(fx.s, 2000, 600, &n), STORE_OK);
+	CHECK_INT(n, 1);
+	CHECK_INT(store_failure_get(fx.s, LOGIN_BY_ADDR, "10.0.0.1", &f),
+	    STORE_NOTFOUND);
+	CHECK_INT(store_failure_get(fx.s, LOGIN_BY_USER, "bob", &f), STORE_OK);
 	fx_close(&fx);
 }
 
