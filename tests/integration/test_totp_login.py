@@ -295,3 +295,14 @@ def test_enrolment_survives_key_rotation(make_gw):
     r = login_otp(gw, "alice", totp(secret))
     assert r.status == 401, r
     assert gw.audit_events("mfa_failure")[-1]["detail"]["reason"] == "secret_unreadable"
+
+
+def test_refused_code_form_is_a_page(gw):
+    """A browser's code form refused before its endpoint (bad Origin) gets
+    an HTML page, not JSON; so does a code form with no half-done sign-in."""
+    r = gw.post("/session/login/otp", form(otp="123456", rd="/app/"),
+                headers=HTML, origin="https://evil.example")
+    assert r.status == 403 and "text/html" in r.header("Content-Type"), r
+    r = gw.post("/session/mfa", form(enrolment="x", otp="123456"),
+                headers=HTML)
+    assert r.status == 401 and "text/html" in r.header("Content-Type"), r
