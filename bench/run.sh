@@ -12,7 +12,8 @@
 # BENCH_LOGIN=0 to skip the login scenario, BENCH_FLOOD=0 to skip validate
 # during a login flood, BENCH_THREADS2=0 to skip the threads=2 rerun,
 # BENCH_LOCKED=0 to skip validate under a write lock, BENCH_ONLY=locked to
-# run only that scenario, BENCH_KEEP=1 to keep the whole work directory.
+# run only that scenario, BENCH_REDIS=0 to skip the Redis backend rows,
+# BENCH_KEEP=1 to keep the whole work directory.
 #
 # Everything runs on 127.0.0.1 and in a fresh temp directory; nothing is
 # written to the repository. Every process started here is stopped by PID
@@ -61,10 +62,12 @@ stop_pid() {	# stop_pid PID: TERM, wait up to 2 s, then KILL
 cleanup() {
 	set +e
 	stop_pid "$LOCK_PID"
+	stop_pid "$REDIS_PID"
 	[ -f "$W/nginx/nginx.pid" ] && stop_pid "$(cat "$W/nginx/nginx.pid")"
 	stop_pid "$DAEMON_PID"
 	stop_pid "$NULL_PID"
 	if [ "${BENCH_KEEP:-0}" != 1 ]; then
+		rm -rf "$W/redis"
 		# keep only the results and the logs
 		rm -rf "$W/www" "$W/nginx/body" "$W/nginx/fastcgi" \
 		    "$W/nginx/proxy" "$W/nginx/uwsgi" "$W/nginx/scgi" \
@@ -352,6 +355,18 @@ else
 	ROUNDS_MAIN=$ROUNDS
 fi
 
+# PUT one key (replaced each time: the per-user quota is not the subject)
+put_lua() {	# put_lua FILE COOKIE
+	cat >"$1" <<LUA
+wrk.method = "PUT"
+wrk.body = "cached value for the benchmark"
+wrk.headers["Content-Type"] = "text/plain"
+wrk.headers["Origin"] = "$URL"
+wrk.headers["Cookie"] = "$2"
+LUA
+}
+put_lua "$W/put.lua" "$COOKIE"
+
 ROUND=1
 while [ "$ROUND" -le "$ROUNDS_MAIN" ]; do
 	run static        -           "$URL/static/"
@@ -360,6 +375,7 @@ while [ "$ROUND" -le "$ROUNDS_MAIN" ]; do
 	run null_direct   -           "$URL/null/validate"
 	run validate      null_direct -H "Cookie: $COOKIE" "$URL/session/validate"
 	run cache_get     null_direct -H "Cookie: $COOKIE" "$URL/session/cache/benchkey"
+	run cache_put     null_direct -s "$W/put.lua" "$URL/session/cache/benchkey"
 	run validate_bad  null_direct -H "Cookie: $BAD" "$URL/session/validate"
 	ROUND=$((ROUND + 1))
 done
@@ -485,6 +501,55 @@ if [ "${BENCH_THREADS2:-1}" != 0 ] && [ "$THREADS" != 2 ]; then
 	done
 fi
 
+# --- the same rows on [store] backend = redis ---------------------------------
+# A redis-server of our own on a unix socket in $W (AOF on, fsync every
+# second: the production setting), the daemon restarted on it, a new
+# login; rows *_redis next to the SQLite ones, same baselines.
+REDIS_PID=
+if [ "${BENCH_REDIS:-1}" != 0 ] && [ "${BENCH_ONLY:-}" != locked ] &&
+    command -v redis-server >/dev/null; then
+	echo "bench: the Redis backend"
+	mkdir -p "$W/redis"
+	redis-server --port 0 --unixsocket "$W/redis/redis.sock" \
+	    --unixsocketperm 700 --dir "$W/redis" --save '' --appendonly yes \
+	    --appendfsync everysec --logfile "$W/redis/redis.log" &
+	REDIS_PID=$!
+	wait_sock "$W/redis/redis.sock" || die "redis-server did not start"
+	stop_pid "$DAEMON_PID"; DAEMON_PID=
+	stop_pid "$NULL_PID"; NULL_PID=
+	write_conf "$THREADS"
+	printf '\n[store]\nbackend = redis\nredis = unix:%s\n' \
+	    "$W/redis/redis.sock" >>"$W/sessiongw.conf"
+	(cd "$W" && "$BIN" -c sessiongw.conf setup-session-security) \
+	    >>"$W/setup.log" 2>&1 || { cat "$W/setup.log" >&2; die "setup (redis) failed"; }
+	printf '%s\n' "$USER_PASS" | (cd "$W" && "$BIN" -c sessiongw.conf user add \
+	    "$USER_NAME" --password-stdin) >>"$W/setup.log" 2>&1 ||
+	    { cat "$W/setup.log" >&2; die "user add (redis) failed"; }
+	start_daemon
+	start_null "$THREADS"
+	c=$(curl -s -o "$W/login.json" -w '%{http_code}' -c "$W/cookies-r.txt" \
+	    -H 'Content-Type: application/json' -H "Origin: $URL" \
+	    -d "$LOGIN_BODY" "$URL/session/login")
+	[ "$c" = 200 ] || die "login (redis) answered $c"
+	RCOOKIE="sessiongw=$(awk '$6 == "sessiongw" { print $7 }' "$W/cookies-r.txt")"
+	put_lua "$W/put-r.lua" "$RCOOKIE"
+	check 200 -b "$RCOOKIE" "$URL/app/"
+	c=$(code -X PUT -b "$RCOOKIE" -H "Origin: $URL" -H 'Content-Type: text/plain' \
+	    --data-binary 'cached value for the benchmark' "$URL/session/cache/benchkey")
+	[ "$c" = 204 ] || die "cache PUT (redis) answered $c"
+	check 200 -b "$RCOOKIE" "$URL/session/cache/benchkey"
+	ROUND=1
+	while [ "$ROUND" -le "$ROUNDS" ]; do
+		run base_null_r        -            "$URL/base/"
+		run app_redis          base_null_r  -H "Cookie: $RCOOKIE" "$URL/app/"
+		run null_direct_r      -            "$URL/null/validate"
+		run validate_redis     null_direct_r -H "Cookie: $RCOOKIE" "$URL/session/validate"
+		run cache_get_redis    null_direct_r -H "Cookie: $RCOOKIE" "$URL/session/cache/benchkey"
+		run cache_put_redis    null_direct_r -s "$W/put-r.lua" "$URL/session/cache/benchkey"
+		ROUND=$((ROUND + 1))
+	done
+fi
+
 # --- report ----------------------------------------------------------------------
 # each scenario's best round (highest req/s), in first-run order
 awk -F'\t' '
@@ -518,6 +583,9 @@ awk -F'\t' '
 	echo "null_direct      = GET /null/validate straight to the null responder"
 	echo "validate         = GET /session/validate with a valid cookie (no auth_request hop)"
 	echo "cache_get        = GET /session/cache/benchkey, a hit"
+	echo "cache_put        = PUT /session/cache/benchkey (the same key replaced)"
+	echo "*_redis          = the same on [store] backend = redis (own redis-server, unix"
+	echo "                   socket, AOF everysec); *_r = their baselines, measured in the same rounds"
 	echo "validate_bad     = GET /session/validate, tampered cookie: 401 (non2xx expected),"
 	echo "                   rejected before the database (audited, at most 20 lines a second)"
 	echo "ratio            = req/s of the row / req/s of its baseline row (1.00 = as fast as bare FastCGI)"

@@ -196,7 +196,7 @@ int	store_ping(struct store *);
  */
 int	store_probe_write(struct store *);
 
-/* What `stats`, `metrics` and `check-config` report about the store. */
+/* What `stats`, `metrics` and `setup-session-security` report. */
 struct store_stats {
 	enum store_backend backend;
 	int64_t	bytes;		/* SQLite: file size; Redis: used_memory */

@@ -33,6 +33,7 @@ struct audit_filter {
 	bool		 events[AUDIT__MAX];
 	bool		 json;
 	bool		 follow;
+	const char	*file;			/* --file: instead of audit_log */
 };
 
 struct reader {
@@ -130,6 +131,7 @@ audit_parse(int argc, char **argv, struct audit_filter *f)
 		{ .name = "ip", .has_arg = required_argument, .val = 'i' },
 		{ .name = "json", .has_arg = no_argument, .val = 'j' },
 		{ .name = "follow", .has_arg = no_argument, .val = 'f' },
+		{ .name = "file", .has_arg = required_argument, .val = 'F' },
 		{ .name = NULL },
 	};
 	struct timespec now;
@@ -169,6 +171,9 @@ audit_parse(int argc, char **argv, struct audit_filter *f)
 			break;
 		case 'f':
 			f->follow = true;
+			break;
+		case 'F':
+			f->file = optarg;
 			break;
 		default:
 			return cli_bad_option("audit", argc, argv, c);
@@ -273,7 +278,10 @@ reader_open(struct reader *rd)
 	struct stat st;
 	FILE	*fp;
 
-	if ((fp = fopen(rd->path, "re")) == NULL)
+	/* "-": standard input, e.g. `zcat audit.log.2.gz | ... --file -`. */
+	if (strcmp(rd->path, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(rd->path, "re")) == NULL)
 		return -1;
 	if (fstat(fileno(fp), &st) != 0) {
 		fclose(fp);
@@ -358,7 +366,10 @@ cmd_audit(struct config *cfg, int argc, char **argv)
 
 	if ((rc = audit_parse(argc, argv, &f)) != EXIT_OK)
 		return rc;
-	if (strcmp(cfg->audit_log, "-") == 0) {
+	/* A rotated file (audit.log.1), or any file of the same format. */
+	if (f.file != NULL)
+		rd.path = f.file;
+	else if (strcmp(cfg->audit_log, "-") == 0) {
 		cli_error("audit log is stderr; nothing to read "
 		    "([server] audit_log = -)");
 		return EXIT_USAGE;
@@ -379,7 +390,7 @@ out:
 	if (rd.malformed > 0)
 		fprintf(stderr, "sessiongw: warning: skipped %llu malformed "
 		    "lines in %s\n", rd.malformed, rd.path);
-	if (rd.fp != NULL)
+	if (rd.fp != NULL && rd.fp != stdin)
 		fclose(rd.fp);
 	free(rd.line);
 	return rc;

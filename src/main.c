@@ -133,11 +133,14 @@ static const struct command commands[] = {
 		    "usage: sessiongw [-c FILE] audit [--since T] [--until T] "
 		    "[--user NAME]\n"
 		    "       [--event E[,E...]] [--ip ADDR] [--json] [--follow]\n"
+		    "       [--file FILE]\n"
 		    "\n"
 		    "Print the audit log as a table, or the raw JSON lines with\n"
 		    "--json. T is RFC 3339 (2026-11-28T21:00:00Z) or a duration\n"
 		    "back from now: 90s, 15m, 2h, 7d. --follow keeps reading new\n"
-		    "lines (and follows log rotation) until interrupted.\n",
+		    "lines (and follows log rotation) until interrupted.\n"
+		    "--file reads FILE instead of [server] audit_log: a rotated\n"
+		    "log (audit.log.1), or - for stdin (zcat audit.log.2.gz |).\n",
 	},
 	{
 		.name = "stats",

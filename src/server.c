@@ -14,6 +14,7 @@
 #include <fcgiapp.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -150,14 +151,18 @@ worker_main(void *arg)
 /*
  * Password threads: argon2id is CPU- and memory-bound, so running more
  * checks at once than there are cores only adds 64 MiB each without
- * adding throughput. Capped so a big machine under a sign-in flood does
- * not spend more than about 1 GiB on it.
+ * adding throughput. Cores: those this process may run on (taskset,
+ * cpusets), as nproc counts them. Capped so a big machine under a sign-in
+ * flood does not spend more than about 1 GiB on it.
  */
 static int
 password_threads(void)
 {
+	cpu_set_t set;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		cores = CPU_COUNT(&set);
 	if (cores < 1)
 		cores = 1;
 	return cores < PWPOOL_THREADS_MAX ? (int)cores : PWPOOL_THREADS_MAX;
@@ -190,6 +195,18 @@ open_stores(struct server *srv, struct worker *ws, int n)
 			return -1;
 		}
 		if (i == 0 && store_prepare(ws[0].store, &from, &to) != 0) {
+			/*
+			 * A shared store that is down now may be up in a
+			 * second: serve, failing closed until it is (the
+			 * layout is written by the first gateway that
+			 * reaches it). Any other fault stops the start.
+			 */
+			if (store_fault(ws[0].store) == STORE_FAULT_DOWN) {
+				fprintf(stderr, "sessiongw: store not reachable "
+				    "yet: %s; serving, failing closed until it "
+				    "is\n", store_errmsg(ws[0].store));
+				continue;
+			}
 			fprintf(stderr, "sessiongw: store: preparing the layout "
 			    "failed: %s\n", store_errmsg(ws[0].store));
 			return -1;

@@ -423,6 +423,20 @@ check "password_changed carries sessions_revoked" \
 check "session_revoked from the CLI says so" \
     jqt -s 'map(select(.event == "session_revoked")) | .[0].detail.source == "cli"' "$T/out"
 
+cp "$AUDIT" "$AUDIT.1"
+: >"$T/empty.log"
+"$BIN" -c "$CONF" audit --json --event user_created --file "$AUDIT.1" \
+    >"$T/out" 2>"$T/err"; rc=$?
+expect 0 "audit --file reads a rotated log"
+check "audit --file finds the events of the rotated log" \
+    jqt -s 'length == 4 and all(.event == "user_created")' "$T/out"
+"$BIN" -c "$CONF" audit --json --event user_created --file - \
+    <"$AUDIT.1" >"$T/out" 2>"$T/err"; rc=$?
+expect 0 "audit --file - reads stdin"
+check "audit --file - finds the same events" \
+    jqt -s 'length == 4 and all(.event == "user_created")' "$T/out"
+"$BIN" -c "$CONF" audit --json --file "$T/empty.log" >"$T/out" 2>"$T/err"; rc=$?
+check "audit --file reads that file, not audit_log" test ! -s "$T/out"
 run audit --json --event user_created
 expect 0 "audit --event exits 0"
 check "audit --event filters" \

@@ -436,11 +436,12 @@ class Gateway:
     """One daemon + one nginx in a fresh temp dir."""
 
     def __init__(self, overrides=None, users=USERS, fallback_files=0, threads=4,
-                 redis=None, redis_prefix="sessiongw:"):
+                 redis=None, redis_prefix="sessiongw:", backend=None):
         # redis: a RedisServer shared with other Gateways (not stopped
         # here); with SG_STORE=redis and none given, one of our own.
         self.redis = redis
         self.own_redis = None
+        self.backend = backend or ("redis" if redis is not None else STORE)
         self.redis_prefix = redis_prefix
         self.overrides = overrides or {}
         self.users = dict(users)
@@ -490,7 +491,7 @@ class Gateway:
         _ACTIVE.append(self)
         try:
             self.port = free_port()
-            if self.redis is None and STORE == "redis":
+            if self.redis is None and self.backend == "redis":
                 self.own_redis = self.redis = RedisServer().start()
             for i in range(self.nfallback):
                 self.write_keyfile(self.fallback_path(i), [os.urandom(32)])

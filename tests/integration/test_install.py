@@ -63,9 +63,12 @@ def inst():
     os.chmod(root, 0o755)  # the service user walks the installed tree
     daemon, g = None, None
     try:
+        # A make of its own (not the jobserver or B= of a `make test` above).
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
         r = subprocess.run(["make", "-s", "install", "DESTDIR=%s" % root,
                             "PREFIX=%s" % PREFIX], cwd=REPO, capture_output=True,
-                           text=True, timeout=300)
+                           text=True, timeout=600, env=env)
         assert r.returncode == 0, r.stdout + r.stderr
         pw = ensure_user()
         # README "Running it for real", with every path under DESTDIR

@@ -129,3 +129,18 @@ def test_acknowledged_writes_survive_kill_restart(redis_gw):
     bad = [s for s in sessions if g.validate(s).status != 200]
     assert not bad, len(bad)
     assert g.daemon.poll() is None
+
+
+def test_daemon_started_while_redis_down_serves_once_it_is_up(redis_gw):
+    g, srv = redis_gw
+    g.stop_daemon()
+    srv.kill()
+    g.daemon = None
+    g.start_daemon()            # starts anyway, failing closed
+    assert "store not reachable yet" in open(g.p("daemon.log")).read()
+    assert g.get("/session/healthz").status == 503
+    assert g.login_response("alice").status == 503
+    srv.start()
+    assert g.get("/session/healthz").status == 200
+    tok = g.login("alice")
+    assert g.validate(tok).status == 200

@@ -3,13 +3,15 @@ made by Django itself, sign-in with the old passwords through nginx, the
 re-hash to argon2id on first use, must_reset, never overwriting, all or
 nothing on a malformed file, and 10,000 users in seconds."""
 import json
+import os
+import re
 import subprocess
 import sys
 import time
 
 import pytest
 
-from conftest import USERS, Gateway
+from conftest import SESSIONGW_BIN, USERS, Gateway, sqlite_only
 
 PY = "/usr/bin/python3"
 
@@ -260,3 +262,42 @@ def test_ten_thousand_users_in_seconds(make_gw):
     # Recomputing (argon2id, ~0.1 s each) would take > 15 minutes.
     assert took < 20, took
     assert g.login_response("user04242", "ten-k-password-1").status == 200
+
+
+@sqlite_only("SESSIONGW_FAULT_STEP fails a SQLite step; on Redis the import is "
+             "one script (tests/unit/test_store_contract.c: a bad row imports nothing)")
+def test_database_fault_half_way_imports_nothing(gw):
+    """One transaction: a failed insert in the middle (SESSIONGW_FAULT_STEP,
+    the store's test-only fault injection) leaves no user of the file."""
+    n = count_users(gw)
+    path = gw.p("fault.json")
+    path.write_text(json.dumps([dj_user(i, "fault%03d" % i, "md5$x$y") for i in range(200)]))
+    env = dict(os.environ, SESSIONGW_FAULT_STEP="120")
+    r = subprocess.run([SESSIONGW_BIN, "-c", str(gw.conf), "user", "import", str(path)],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert "injected fault" in r.stderr and "nothing imported" in r.stderr, r.stderr
+    assert count_users(gw) == n
+    # and without the fault the same file goes in whole
+    r = gw.run("user", "import", path)
+    assert r.stdout.startswith("imported 200 users (0 admins, 200 locked, 200 need")
+    assert count_users(gw) == n + 200
+
+
+def test_user_list_marks_must_reset(imported):
+    g, _, _, _ = imported
+    out = g.run("user", "list").stdout
+    assert re.search(r"(?m)^\d+ +dj\.unusable +no +reset ", out), out
+    assert re.search(r"(?m)^\d+ +dj\.inactive +no +yes ", out), out
+
+
+def test_dumpdata_jsonl_and_stdin(make_gw):
+    """`dumpdata --format jsonl` (one Django object per line), from stdin."""
+    g = make_gw(users={})
+    h = django_hashes([["x", "jsonl-password-1", "pbkdf2_sha256"]])["x"]
+    lines = "\n".join(json.dumps(dj_user(i, "jl%d" % i, h, su=(i == 1)))
+                      for i in range(1, 4)) + "\n"
+    r = g.run("user", "import", "-", input=lines)
+    assert r.stdout.strip() == ("imported 3 users (1 admins, 0 locked, 0 need a "
+                                "password reset), skipped 0 existing"), r.stdout
+    assert g.login_response("jl2", "jsonl-password-1").status == 200

@@ -237,6 +237,10 @@ UNIT_TEST(config_invalid)
 		{ "[session]\ncookie_age = abc\n", 2,
 		    "[session] cookie_age = abc: not an integer in 1..31536000" },
 		{ "[session]\ncookie_age = 0\n", 2, "cookie_age = 0: not an" },
+		{ "[login]\nmin_password_length = 0\n", 2,
+		    "[login] min_password_length = 0: not an integer in 1..1024" },
+		{ "[login]\nmin_password_length = 1025\n", 2,
+		    "min_password_length = 1025" },
 		{ "[session]\ncookie_age = 31536001\n", 2, "cookie_age = 31536001" },
 		{ "[session]\ncookie_age = +5\n", 2, "cookie_age = +5: not an" },
 		{ "[session]\ncookie_age = -5\n", 2, "cookie_age = -5: not an" },
@@ -534,5 +538,50 @@ UNIT_TEST(config_cookie_prefix)
 		if (strncmp(err, want, strlen(want)) != 0 ||
 		    strstr(err, rows[i].frag) == NULL)
 			CHECK_STR(err, rows[i].frag);
+	}
+}
+
+UNIT_TEST(config_min_password_length)
+{
+	struct config c;
+	char err[256];
+
+	config_defaults(&c);
+	CHECK_INT(c.login_min_password_length, 10);
+	CHECK_INT(config_load_string(&c, "t", "[login]\nmin_password_length = 16\n",
+	    err, sizeof err), 0);
+	CHECK_INT(c.login_min_password_length, 16);
+}
+
+UNIT_TEST(config_framework_cookie_names_warn)
+{
+	static const struct { const char *name; const char *owner; } rows[] = {
+		{ "sessionid", "Django's session cookie" },
+		{ "csrftoken", "Django's CSRF cookie" },
+		{ "PHPSESSID", "PHP's" },
+		{ "phpsessid", "PHP's" },
+		{ "JSESSIONID", "Java" },
+		{ "connect.sid", "Express" },
+		{ "laravel_session", "Laravel" },
+		{ "_session_id", "Rails" },
+		{ "ci_session", "CodeIgniter" },
+		{ "session", "Flask" },
+		{ "sessiongw", NULL },
+		{ "sessionid2", NULL },
+		{ "__Host-sid", NULL },
+	};
+	struct config c;
+	char why[512];
+
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		config_defaults(&c);
+		snprintf(c.cookie_name, sizeof c.cookie_name, "%s", rows[i].name);
+		why[0] = '\0';
+		CHECK_INT(config_cookie_name_warning(&c, why, sizeof why),
+		    rows[i].owner != NULL);
+		if (rows[i].owner != NULL) {
+			CHECK(strstr(why, rows[i].owner) != NULL);
+			CHECK(strstr(why, rows[i].name) != NULL);
+		}
 	}
 }

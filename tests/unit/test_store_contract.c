@@ -743,3 +743,57 @@ CONTRACT_TEST(session_remember)
 	CHECK_INT(store_session_get(s, ss.hash, &got), STORE_OK);
 	CHECK(!got.remember);
 }
+
+/* From the django branch: import all or nothing, rehash, must_reset. */
+CONTRACT_TEST(user_import_and_rehash)
+{
+	struct user in[3], u;
+	bool ins[3] = { true, true, true };
+
+	add_user(s, "taken");
+	memset(in, 0, sizeof in);
+	snprintf(in[0].name, sizeof in[0].name, "new1");
+	snprintf(in[0].pwhash, sizeof in[0].pwhash, "pbkdf2_sha256$1$s$AAAA");
+	in[0].admin = true;
+	in[0].created_at = 5;
+	in[0].pw_changed_at = 7;
+	snprintf(in[1].name, sizeof in[1].name, "taken");
+	snprintf(in[1].pwhash, sizeof in[1].pwhash, "md5$x$y");
+	in[1].admin = true;
+	snprintf(in[2].name, sizeof in[2].name, "new2");
+	snprintf(in[2].pwhash, sizeof in[2].pwhash, "md5$x$y");
+	in[2].locked = in[2].must_reset = true;
+	CHECK_INT(store_user_import(s, in, 3, ins), STORE_OK);
+	CHECK(ins[0] && !ins[1] && ins[2]);
+	/* the existing row is untouched */
+	CHECK_INT(store_user_by_name(s, "taken", &u), STORE_OK);
+	CHECK_STR(u.pwhash, "$argon2id$fake");
+	CHECK(!u.admin && !u.must_reset);
+	CHECK_INT(store_user_by_name(s, "new1", &u), STORE_OK);
+	CHECK(u.admin && !u.locked && !u.must_reset);
+	CHECK_INT(u.created_at, 5);
+	CHECK_INT(u.pw_changed_at, 7);
+	CHECK_INT(store_user_by_name(s, "new2", &u), STORE_OK);
+	CHECK(u.locked && u.must_reset);
+	/* rehash: only from the hash that was verified; pw_changed_at kept */
+	CHECK_INT(store_user_by_name(s, "new1", &u), STORE_OK);
+	CHECK_INT(store_user_rehash(s, u.id, "other", "$argon2id$new"),
+	    STORE_NOTFOUND);
+	CHECK_INT(store_user_rehash(s, u.id, "pbkdf2_sha256$1$s$AAAA",
+	    "$argon2id$new"), STORE_OK);
+	CHECK_INT(store_user_by_id(s, u.id, &u), STORE_OK);
+	CHECK_STR(u.pwhash, "$argon2id$new");
+	CHECK_INT(u.pw_changed_at, 7);
+	/* a new password clears must_reset */
+	CHECK_INT(store_user_by_name(s, "new2", &u), STORE_OK);
+	CHECK_INT(store_user_set_password(s, u.id, "$argon2id$pw", 9),
+	    STORE_OK);
+	CHECK_INT(store_user_by_id(s, u.id, &u), STORE_OK);
+	CHECK(!u.must_reset);
+	/* one bad row (an empty name) anywhere: nothing inserted */
+	memset(in, 0, sizeof in);
+	snprintf(in[0].name, sizeof in[0].name, "ok3");
+	snprintf(in[0].pwhash, sizeof in[0].pwhash, "x");
+	CHECK_INT(store_user_import(s, in, 2, ins), STORE_ERROR);
+	CHECK_INT(store_user_by_name(s, "ok3", &u), STORE_NOTFOUND);
+}
