@@ -19,7 +19,8 @@ PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 CC	?= cc
-PKGS	:= fcgi sqlite3 libsodium libcjson inih libcrypto libargon2 hiredis
+PKGS	:= fcgi sqlite3 libsodium libcjson inih libcrypto libargon2 hiredis \
+	   liboath libqrencode
 VERSION	:= 0.1.0
 
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -40,18 +41,20 @@ B	?= build
 # Every source file by name (a new file is added here on purpose; the store
 # backends are src/store_sqlite.c and src/store_redis.c, both compiled in).
 SRC	:= src/audit.c src/buf.c src/cache.c src/chain.c src/cleanup.c \
-	   src/cli_audit.c src/cli_check_config.c src/cli_common.c src/cli_db.c \
-	   src/cli_sessions.c src/cli_setup.c src/cli_user.c \
-	   src/cli_user_import.c src/config.c src/cookie.c src/ep_cache.c \
-	   src/ep_health.c src/ep_login.c src/ep_logout.c src/ep_pages.c \
-	   src/ep_session.c src/ep_validate.c src/errmsg.c src/keys.c \
-	   src/listen.c src/login_rehash.c src/main.c src/metrics.c src/parse.c \
-	   src/password.c src/password_import.c src/pwpool.c src/request.c \
-	   src/response.c src/routes.c src/server.c src/session.c \
-	   src/stage_activity.c src/stage_cleanup.c src/stage_connection.c \
-	   src/stage_handoff.c src/stage_origin.c src/stage_route.c \
-	   src/stage_session.c src/store.c src/store_health.c src/store_redis.c \
-	   src/store_sqlite.c
+	   src/cli_audit.c src/cli_check_config.c src/cli_common.c \
+	   src/cli_db.c src/cli_sessions.c src/cli_setup.c src/cli_user.c \
+	   src/cli_user_import.c src/config.c src/cookie.c src/device.c \
+	   src/ep_cache.c src/ep_health.c src/ep_login.c src/ep_logout.c \
+	   src/ep_mfa.c src/ep_pages.c src/ep_password.c src/ep_session.c \
+	   src/ep_validate.c src/errmsg.c src/keys.c src/listen.c \
+	   src/login_rehash.c src/main.c src/metrics.c src/mfa.c \
+	   src/mfa_pages.c src/parse.c src/password.c src/password_import.c \
+	   src/pwpool.c src/request.c src/response.c src/routes.c \
+	   src/server.c src/session.c src/stage_activity.c \
+	   src/stage_cleanup.c src/stage_connection.c src/stage_handoff.c \
+	   src/stage_origin.c src/stage_route.c src/stage_session.c \
+	   src/store.c src/store_health.c src/store_redis.c \
+	   src/store_sqlite.c src/totp.c
 LIBSRC	:= $(filter-out src/main.c,$(SRC))
 OBJ	:= $(patsubst src/%.c,$(B)/%.o,$(LIBSRC)) $(B)/sql_migrations.o
 UNITSRC	:= $(sort $(wildcard tests/unit/*.c))
@@ -147,7 +150,7 @@ deps:
 	    libcjson-dev libinih-dev nginx-light curl sqlite3 jq \
 	    python3 python3-pytest valgrind clang libclang-rt-dev \
 	    libssl-dev libargon2-dev python3-django python3-argon2 gunicorn \
-	    logrotate libhiredis-dev redis-server
+	    logrotate libhiredis-dev redis-server liboath-dev libqrencode-dev
 
 # Integration tests with the daemon and CLI under valgrind memcheck.
 valgrind: $(B)/sessiongw

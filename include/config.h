@@ -20,6 +20,8 @@
 enum cookie_secure { SECURE_FALSE, SECURE_TRUE, SECURE_AUTO };
 enum cookie_samesite { SAMESITE_STRICT, SAMESITE_LAX, SAMESITE_NONE };
 enum ip_change { IP_CHANGE_LOG, IP_CHANGE_LOGOUT };
+/* [mfa] totp: may users enrol a second factor, must they. */
+enum mfa_mode { MFA_OFF, MFA_OPTIONAL, MFA_REQUIRED };
 
 struct config {
 	char	 path[CONFIG_PATH_MAX];		/* the file it was read from */
@@ -51,6 +53,7 @@ struct config {
 	enum ip_change ip_change;
 	char	 allowed_origins[CONFIG_ORIGINS_MAX][256];
 	int	 nallowed_origins;
+	long	 remember_age;			/* 0 = no "keep me signed in" */
 
 	/* [cache] */
 	long	 cache_max_entries;
@@ -72,6 +75,10 @@ struct config {
 	long	 login_window;
 	long	 login_lockout;
 	long	 login_min_password_length;	/* user add/passwd, import */
+
+	/* [mfa] */
+	enum mfa_mode mfa_totp;
+	char	 mfa_issuer[64];		/* shown in authenticator apps */
 	/* [store] (store.h: what store_open needs to find it) */
 	struct store_conf store;
 };

@@ -53,6 +53,8 @@ struct login_form {
 	char	password[1024];
 	char	rd[2048];
 	bool	has_rd;
+	char	otp[32];	/* second factor: TOTP or recovery code; "" none */
+	bool	remember;	/* "keep me signed in": form remember=1|on, JSON true */
 };
 enum body_kind { BODY_FORM, BODY_JSON, BODY_OTHER };
 enum body_kind	body_kind_of(const char *content_type);
@@ -63,6 +65,22 @@ enum body_kind	body_kind_of(const char *content_type);
  */
 int	login_form_parse(enum body_kind, const char *body, size_t len,
 	    struct login_form *, char *err, size_t errsz);
+
+/*
+ * Named string fields of a small form or JSON object body (enrolment,
+ * password change): each found field is copied into its out (size bytes,
+ * NUL-terminated); a missing required one, a non-string, a too-long value,
+ * bad JSON or a bad escape is -1 with a message in err. Every string of a
+ * parsed JSON tree is wiped before it is freed (passwords).
+ */
+struct body_field {
+	const char	*name;
+	char		*out;
+	size_t		 size;
+	bool		 required;
+};
+int	body_fields_parse(enum body_kind, const char *body, size_t len,
+	    const struct body_field *, size_t n, char *err, size_t errsz);
 
 /* Cache key: 1..250 bytes of [A-Za-z0-9._:~-]. */
 bool	cache_key_valid(const char *key);

@@ -33,6 +33,14 @@ const char *http_reason(int status);
 /* Set-Cookie for a token (max_age < 0: none) / a clearing cookie. */
 void	cookie_set_header(struct request *, const char *token);
 void	cookie_clear_header(struct request *);
+/*
+ * The half-done sign-in cookie (mfa.c): "<cookie_name>_mfa=value",
+ * HttpOnly, SameSite=Strict, host-only, Path=route_prefix ("/" for a
+ * __Host- name), Secure as the session cookie, Max-Age=max_age; value
+ * NULL clears it.
+ */
+void	cookie_set_pending(struct request *, const char *value,
+	    int64_t max_age);
 
 /*
  * Body: read up to max bytes. 0 ok, or an HTTP status: 400 when the body

@@ -12,6 +12,13 @@
  * 0 or -1 (database fault; r->err_* set).
  */
 int	session_start(struct request *, const struct user *);
+/*
+ * The same; remember: "keep me signed in" (the caller checked that
+ * remember_age is configured): the session's idle limit is remember_age
+ * and its cookie carries Max-Age (session_idle_limit()).
+ */
+int	session_start_remember(struct request *, const struct user *,
+	    bool remember);
 /* Delete the request's current session row. 0 or -1. */
 int	session_end(struct request *);
 /* Fill the common audit fields from the request. */

@@ -11,6 +11,17 @@
 
 #include "request.h"
 
+struct config;
+struct session;
+/*
+ * The session rule for "keep me signed in", in one place: a remembered
+ * session (remember_age > 0) idles out after remember_age instead of
+ * cookie_age, and its cookie carries Max-Age even with
+ * expire_at_browser_close; both stay capped by absolute_age
+ * (session_expiry, cookie_set_header).
+ */
+int64_t	session_idle_limit(const struct config *, const struct session *);
+bool	session_cookie_persists(const struct config *, const struct session *);
 /* The effective expiry: idle expiry capped by the absolute limit. */
 int64_t	session_expiry(const struct request *);
 /* 12 lowercase hex digits. */

@@ -83,6 +83,21 @@ enum store_fault {
 /* "other", "busy", "full", "unreachable": metric label, audit detail. */
 extern const char *const store_fault_names[STORE_FAULT__MAX];
 
+/*
+ * A user's second factor as stored (mfa.c makes and reads it): the TOTP
+ * secret only encrypted, the recovery codes only hashed.
+ */
+#define MFA_SECRET_ENC_MAX	64	/* nonce + MAC + secret (60 bytes) */
+#define MFA_RECOVERY_CODES	10
+#define MFA_RECOVERY_BLOB	(16 + MFA_RECOVERY_CODES * 16)	/* salt, hashes */
+struct user_mfa {
+	unsigned char	secret[MFA_SECRET_ENC_MAX];	/* sealed secret */
+	size_t		secret_len;	/* 0 = not enrolled */
+	int64_t		last_step;	/* last TOTP step accepted */
+	unsigned char	recovery[MFA_RECOVERY_BLOB];
+	int64_t		recovery_used;	/* bit i: code i was used */
+};
+
 struct user {
 	int64_t	id;
 	char	name[USER_NAME_MAX + 1];
@@ -92,6 +107,7 @@ struct user {
 	bool	must_reset;	/* imported hash we cannot verify; implies locked */
 	int64_t	pw_changed_at;	/* Unix seconds of the last password set */
 	int64_t	created_at;
+	struct user_mfa mfa;	/* read with the user; set by store_user_set_mfa */
 };
 
 struct session {
@@ -105,6 +121,7 @@ struct session {
 	int64_t	request_count;
 	char	ip[IP_MAX];
 	char	user_agent[UA_MAX];
+	bool	remember;	/* "keep me signed in": idle limit remember_age */
 };
 
 /* [store] backend */
@@ -206,6 +223,41 @@ int	store_user_rehash(struct store *, int64_t id, const char *old_hash,
 	    const char *new_hash);
 int	store_user_set_locked(struct store *, int64_t id, bool locked);
 int	store_user_del(struct store *, int64_t id);
+/*
+ * Second factor. set_mfa stores m as a whole (enrolment); m == NULL
+ * removes it (mfa-reset). STORE_NOTFOUND: no such user.
+ */
+int	store_user_set_mfa(struct store *, int64_t id, const struct user_mfa *m);
+/*
+ * Spend a code, atomically, so that two requests racing with one code
+ * cannot both win. recovery < 0: a TOTP code for time step `step` -
+ * STORE_OK only if step is later than the last one accepted (which it
+ * becomes); recovery = i (0..MFA_RECOVERY_CODES-1): recovery code i -
+ * STORE_OK only if it was not used yet (it is now). STORE_NOTFOUND: a
+ * replay, a used code, or a user without a second factor.
+ */
+int	store_user_mfa_consume(struct store *, int64_t id, int64_t step,
+	    int recovery) __attribute__((warn_unused_result));
+
+/*
+ * Half-done sign-ins (right password, second factor still to come): the
+ * browser holds a random token, the store its hash. put also drops
+ * expired rows; get: STORE_NOTFOUND when missing or expired at now.
+ */
+struct mfa_pending {
+	unsigned char	hash[SESSION_HASH_BYTES];
+	int64_t		user_id;
+	int64_t		expires_at;
+	bool		enrol;		/* must enrol first (totp = required) */
+};
+int	store_mfa_pending_put(struct store *, const struct mfa_pending *,
+	    int64_t now);
+int	store_mfa_pending_get(struct store *,
+	    const unsigned char hash[SESSION_HASH_BYTES], int64_t now,
+	    struct mfa_pending *);
+int	store_mfa_pending_del(struct store *,
+	    const unsigned char hash[SESSION_HASH_BYTES]);
+
 /* A nonzero return from a callback stops the walk and is returned. */
 typedef int (*store_user_cb)(void *arg, const struct user *);
 int	store_user_list(struct store *, store_user_cb, void *arg);

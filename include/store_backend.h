@@ -79,6 +79,17 @@ struct store_ops {
 	    int64_t *deleted);
 	int (*counter_add)(struct store *, const char *name, int64_t delta);
 	int (*counter_get)(struct store *, const char *name, int64_t *value);
+	/* second factor (mfa.c) */
+	int (*user_set_mfa)(struct store *, int64_t id, const struct user_mfa *m);
+	int (*user_mfa_consume)(struct store *, int64_t id, int64_t step,
+	    int recovery);
+	int (*mfa_pending_put)(struct store *, const struct mfa_pending *,
+	    int64_t now);
+	int (*mfa_pending_get)(struct store *,
+	    const unsigned char hash[SESSION_HASH_BYTES], int64_t now,
+	    struct mfa_pending *);
+	int (*mfa_pending_del)(struct store *,
+	    const unsigned char hash[SESSION_HASH_BYTES]);
 };
 
 /* Open one connection; the contract of store_open(). */

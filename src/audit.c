@@ -79,6 +79,10 @@ const char *const audit_event_names[AUDIT__MAX] = {
 	[AUDIT_STORE_UNAVAILABLE] = "store_unavailable",
 	[AUDIT_USERS_IMPORTED] = "users_imported",
 	[AUDIT_PASSWORD_REHASHED] = "password_rehashed",
+	[AUDIT_MFA_ENROLLED] = "mfa_enrolled",
+	[AUDIT_MFA_FAILURE] = "mfa_failure",
+	[AUDIT_MFA_RESET] = "mfa_reset",
+	[AUDIT_RECOVERY_CODE_USED] = "recovery_code_used",
 };
 
 static pthread_rwlock_t audit_lock = PTHREAD_RWLOCK_INITIALIZER;

@@ -19,6 +19,7 @@
 #include "pages.h"
 #include "response.h"
 #include "session.h"
+#include "session_ops.h"
 #include "server.h"
 #include "stage.h"
 
@@ -74,7 +75,7 @@ finish_cookies(struct request *r)
 	if (r->sess_state != SESS_VALID)
 		return;
 	if (r->sess_key_index > 0 ||
-	    (r->sess_slid && !cfg->expire_at_browser_close)) {
+	    (r->sess_slid && session_cookie_persists(cfg, &r->sess))) {
 		session_make_token(r, r->sess_id, token);
 		cookie_set_header(r, token);
 		sodium_memzero(token, sizeof token);

@@ -1,6 +1,6 @@
 /*
  * cli_user.c - `sessiongw user ...`: add, passwd, del, list, lock, unlock,
- * import, export (the last two in cli_user_import.c).
+ * mfa-reset, import, export (the last two in cli_user_import.c).
  *
  * Every change that should end a user's access (password change, lock,
  * delete) also revokes that user's sessions right here, rather than
@@ -222,6 +222,34 @@ user_unlock(struct store *st, const struct user_args *a)
 	return set_locked(st, a, false);
 }
 
+/*
+ * Remove a user's second factor (a lost phone, no recovery code left):
+ * the next sign-in takes the password alone (or, with totp = required,
+ * sends the user to enrol again). Sessions stay: this is a rescue, not
+ * an eviction; `user lock` is for that.
+ */
+static int
+user_mfa_reset(struct store *st, const struct user_args *a)
+{
+	struct user u;
+	cJSON	*d;
+	bool	 was;
+
+	if (cli_user_find(st, a->name, &u) != 0)
+		return EXIT_FAIL;
+	was = u.mfa.secret_len > 0;
+	sodium_memzero(&u.mfa, sizeof u.mfa);
+	if (store_user_set_mfa(st, u.id, NULL) != STORE_OK)
+		return db_error(st);
+	printf("%s second factor of user %s\n", was ? "removed the" :
+	    "no", a->name);
+	d = cJSON_CreateObject();
+	if (d != NULL)
+		cJSON_AddBoolToObject(d, "was_enrolled", was);
+	cli_audit(AUDIT_MFA_RESET, a->name, u.id, NULL, d);
+	return EXIT_OK;
+}
+
 static int
 list_row(void *arg, const struct user *u)
 {
@@ -272,6 +300,8 @@ static const struct user_cmd user_cmds[] = {
 	{ .name = "unlock", .fn = user_unlock, .takes_name = true,
 	    .audits = true },
 	{ .name = "import", .fn = user_import, .takes_file = true,
+	    .audits = true },
+	{ .name = "mfa-reset", .fn = user_mfa_reset, .takes_name = true,
 	    .audits = true },
 	{ .name = "export", .fn = user_export_cmd },
 };

@@ -67,7 +67,7 @@ enum cfg_key {
 	CK_COOKIE_NAME, CK_COOKIE_AGE, CK_ABSOLUTE_AGE, CK_SAVE_EVERY_REQUEST,
 	CK_EXPIRE_AT_BROWSER_CLOSE, CK_COOKIE_HTTPONLY, CK_COOKIE_SECURE,
 	CK_COOKIE_SAMESITE, CK_COOKIE_PATH, CK_COOKIE_DOMAIN, CK_IP_CHANGE,
-	CK_ALLOWED_ORIGINS,
+	CK_ALLOWED_ORIGINS, CK_REMEMBER_AGE,
 	CK_CACHE_MAX_ENTRIES, CK_CACHE_CULL_FREQUENCY,
 	CK_CACHE_MAX_ENTRIES_PER_USER, CK_CACHE_MAX_VALUE_BYTES,
 	CK_CACHE_DEFAULT_TIMEOUT,
@@ -75,6 +75,7 @@ enum cfg_key {
 	CK_UI_TITLE,
 	CK_LOGIN_MAX_FAILURES, CK_LOGIN_MAX_FAILURES_PER_IP, CK_LOGIN_WINDOW,
 	CK_LOGIN_LOCKOUT, CK_LOGIN_MIN_PASSWORD_LENGTH,
+	CK_MFA_TOTP, CK_MFA_ISSUER,
 	CK_STORE_BACKEND, CK_STORE_REDIS, CK_STORE_REDIS_DB,
 	CK_STORE_REDIS_USERNAME, CK_STORE_REDIS_PASSWORD_FILE,
 	CK_STORE_REDIS_PREFIX, CK_STORE_REDIS_SENTINELS, CK_STORE_REDIS_MASTER,
@@ -83,7 +84,7 @@ enum cfg_key {
 };
 
 static const char *const sections[] = {
-	"server", "session", "cache", "cleanup", "ui", "login", "store"
+	"server", "session", "cache", "cleanup", "ui", "login", "mfa", "store"
 };
 
 static const char *const secure_names[] = {
@@ -107,6 +108,12 @@ static const char *const ip_change_names[] = {
 	[IP_CHANGE_LOGOUT] = "logout",
 };
 
+static const char *const mfa_mode_names[] = {
+	[MFA_OFF] = "off",
+	[MFA_OPTIONAL] = "optional",
+	[MFA_REQUIRED] = "required",
+};
+
 static int check_listen(const char *, char *, size_t);
 static int check_route_prefix(const char *, char *, size_t);
 static int check_cookie_name(const char *, char *, size_t);
@@ -115,6 +122,7 @@ static int check_cookie_domain(const char *, char *, size_t);
 static int check_origin(const char *, char *, size_t);
 static int check_user(const char *, char *, size_t);
 static int check_group(const char *, char *, size_t);
+static int check_issuer(const char *, char *, size_t);
 static int check_redis_addr(const char *, char *, size_t);
 static int check_host_port_key(const char *, char *, size_t);
 static int check_redis_prefix(const char *, char *, size_t);
@@ -183,6 +191,8 @@ static const struct keydef keydefs[CK__MAX] = {
 	    ip_change_names),
 	[CK_ALLOWED_ORIGINS] = LIST("session", "allowed_origins",
 	    allowed_origins, nallowed_origins, check_origin),
+	[CK_REMEMBER_AGE] = LONG("session", "remember_age", remember_age, 0,
+	    ONE_YEAR),
 
 	[CK_CACHE_MAX_ENTRIES] = LONG("cache", "max_entries",
 	    cache_max_entries, 1, 1000000000L),
@@ -212,6 +222,8 @@ static const struct keydef keydefs[CK__MAX] = {
 	[CK_LOGIN_MIN_PASSWORD_LENGTH] = LONG("login", "min_password_length",
 	    login_min_password_length, 1, PASSWORD_MAX),
 
+	[CK_MFA_TOTP] = ENUM("mfa", "totp", mfa_totp, mfa_mode_names),
+	[CK_MFA_ISSUER] = STR("mfa", "issuer", mfa_issuer, 1, check_issuer),
 	[CK_STORE_BACKEND] = ENUM("store", "backend", store.backend,
 	    store_backend_names),
 	[CK_STORE_REDIS] = STR("store", "redis", store.redis, 1,
@@ -294,6 +306,8 @@ config_defaults(struct config *c)
 	c->login_lockout = 300;
 	c->login_min_password_length = 10;
 
+	c->mfa_totp = MFA_OPTIONAL;
+	snprintf(c->mfa_issuer, sizeof c->mfa_issuer, "%s", "sessiongw");
 	c->store.backend = STORE_BACKEND_SQLITE;
 	snprintf(c->store.redis, sizeof c->store.redis, "%s",
 	    "127.0.0.1:6379");
@@ -708,6 +722,20 @@ check_group(const char *v, char *why, size_t whysz)
 {
 	if (!account_name_ok(v))
 		return errmsg(why, whysz, "not a group name ([A-Za-z0-9._-])");
+	return 0;
+}
+
+/*
+ * The issuer goes into the otpauth:// label ("issuer:user") and is shown
+ * by authenticator apps: printable text without the label's ':'.
+ */
+static int
+check_issuer(const char *v, char *why, size_t whysz)
+{
+	for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+		if (*c < 0x20 || *c == 0x7f || *c == ':')
+			return errmsg(why, whysz,
+			    "no control characters and no ':'");
 	return 0;
 }
 

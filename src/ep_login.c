@@ -17,8 +17,10 @@
 
 #include "audit.h"
 #include "endpoints.h"
+#include "login.h"
 #include "login_rehash.h"
 #include "metrics.h"
+#include "mfa.h"
 #include "pages.h"
 #include "parse.h"
 #include "password.h"
@@ -32,6 +34,8 @@
 struct login {
 	struct login_form f;
 	bool		 html;		/* answer with pages and redirects */
+	bool		 second_step;	/* POST /login/otp: the code page */
+	bool		 codes_page;	/* success shows recovery codes */
 	char		 ip_key[IP_KEY_MAX];	/* per-address counter */
 };
 
@@ -121,8 +125,9 @@ rate_limited(struct request *r, struct login *l)
  * a failure, so any number of right passwords from one address (an office
  * behind one NAT) succeed at the same time.
  */
+/* One failed attempt on both counters, its metric and audit line. 0/-1. */
 static int
-login_failed(struct request *r, struct login *l, const char *reason)
+count_failure(struct request *r, struct login *l, const char *reason)
 {
 	const struct config *cfg = &r->w->srv->cfg;
 	struct store *st = r->w->store;
@@ -132,15 +137,82 @@ login_failed(struct request *r, struct login *l, const char *reason)
 	    cfg->login_window, keep) != STORE_OK ||
 	    store_failure_add(st, LOGIN_BY_ADDR, l->ip_key, r->now,
 	    cfg->login_window, keep) != STORE_OK)
-		return request_db_fail(r);
+		return -1;
 	count_login(r, strcmp(reason, "account_locked") == 0 ? LR_LOCKED :
 	    LR_FAILURE);
 	audit_login(r, AUDIT_LOGIN_FAILURE, l->f.username, "reason", reason, 0);
+	return 0;
+}
+
+int
+login_limits_check(struct request *r, const char *username, bool html)
+{
+	struct login l;
+	int rc;
+
+	memset(&l, 0, sizeof l);
+	l.html = html;
+	snprintf(l.f.username, sizeof l.f.username, "%s", username);
+	login_ip_key(r->remote_addr, l.ip_key, sizeof l.ip_key);
+	rc = rate_limited(r, &l);
+	sodium_memzero(&l, sizeof l);
+	return rc;
+}
+
+int
+login_failure_record(struct request *r, const char *username,
+    const char *reason)
+{
+	struct login l;
+	int rc;
+
+	memset(&l, 0, sizeof l);
+	snprintf(l.f.username, sizeof l.f.username, "%s", username);
+	login_ip_key(r->remote_addr, l.ip_key, sizeof l.ip_key);
+	rc = count_failure(r, &l, reason);
+	sodium_memzero(&l, sizeof l);
+	return rc;
+}
+
+static int
+otp_required_answer(struct request *r)
+{
+	return request_fail(r, 401, "otp_required",
+	    "this account needs a code from its authenticator app (otp)");
+}
+
+static int login_failed_as(struct request *, struct login *, const char *,
+    bool);
+
+static int
+login_failed(struct request *r, struct login *l, const char *reason)
+{
+	return login_failed_as(r, l, reason, false);
+}
+
+/*
+ * otp_required: answer 401 otp_required instead of bad_credentials (an
+ * enrolled user who sent no code: the answer must not tell whether the
+ * password was right, so a wrong one gets it too, and still counts).
+ */
+static int
+login_failed_as(struct request *r, struct login *l, const char *reason,
+    bool otp_required)
+{
+	if (count_failure(r, l, reason) != 0)
+		return request_db_fail(r);
+	if (l->html && l->second_step) {
+		page_otp(r, 401, l->f.rd, "That code is not right. "
+		    "Try the next one from your app.");
+		return STAGE_DONE;
+	}
 	if (l->html) {
 		page_login_user(r, 401, l->f.rd, "Wrong username or password.",
 		    l->f.username);
 		return STAGE_DONE;
 	}
+	if (otp_required)
+		return otp_required_answer(r);
 	return request_fail(r, 401, "bad_credentials",
 	    "wrong username or password");
 }
@@ -190,6 +262,9 @@ redirect_target(struct request *r, struct login *l)
 	return "/";
 }
 
+static int pending_page(struct request *, struct login *, struct user *,
+    bool);
+
 static int
 login_succeeded(struct request *r, struct login *l, struct user *u)
 {
@@ -208,15 +283,18 @@ login_succeeded(struct request *r, struct login *l, struct user *u)
 			return 500;
 	}
 	r->sess_state = SESS_NONE;
-	if (session_start(r, u) != 0)
+	if (session_start_remember(r, u, l->f.remember &&
+	    r->w->srv->cfg.remember_age > 0) != 0)
 		return 500;
-	login_rehash_imported(r, l->f.password);
+	if (l->f.password[0] != '\0')
+		login_rehash_imported(r, l->f.password);
 	if (old[0] != '\0')
 		audit_login(r, AUDIT_SESSION_ROTATED, NULL, "old_session", old, 0);
 	count_login(r, LR_SUCCESS);
 	audit_login(r, AUDIT_LOGIN_SUCCESS, NULL, NULL, NULL, 0);
 	if (l->html) {
-		response_redirect(r, redirect_target(r, l));
+		if (!l->codes_page)
+			response_redirect(r, redirect_target(r, l));
 		return STAGE_DONE;
 	}
 	o = cJSON_CreateObject();
@@ -263,6 +341,167 @@ parse_body(struct request *r, struct login *l)
 	return STAGE_NEXT;
 }
 
+/*
+ * The password was right (and the account not locked): the second factor
+ * decides. [mfa] totp = off ignores it; an enrolled user needs a code
+ * (JSON: in the same request; a browser: on a second page, the password
+ * not kept anywhere); with `required` a user without one enrols first.
+ */
+static int
+second_factor(struct request *r, struct login *l, struct user *u)
+{
+	const struct config *cfg = &r->w->srv->cfg;
+	int rc;
+
+	if (cfg->mfa_totp == MFA_OFF ||
+	    (!mfa_enrolled(u) && cfg->mfa_totp != MFA_REQUIRED))
+		return login_succeeded(r, l, u);
+	if (!mfa_enrolled(u)) {
+		if (!l->html)
+			return request_fail(r, 403, "mfa_enrolment_required",
+			    "set up a second factor: sign in with a browser");
+		return pending_page(r, l, u, true);
+	}
+	if (l->f.otp[0] == '\0') {
+		if (l->html)
+			return pending_page(r, l, u, false);
+		return otp_required_answer(r);
+	}
+	rc = mfa_check(r, u, l->f.otp);
+	if (rc < 0)
+		return r->err_status != 0 ? r->err_status : 500;
+	if (rc > 0) {
+		mfa_audit_failure(r, u, rc);
+		return login_failed(r, l, "bad_otp");
+	}
+	return login_succeeded(r, l, u);
+}
+
+/*
+ * Right password, code still to come: a half-done sign-in (mfa.h), and
+ * the page that asks for the code or sets the factor up. The imported
+ * hash is upgraded now: the password will not be seen again.
+ */
+static int
+pending_page(struct request *r, struct login *l, struct user *u, bool enrol)
+{
+	struct user keep = r->user;
+	struct mfa_enrolment e;
+	int rc = STAGE_DONE;
+
+	r->user.id = u->id;
+	login_rehash_imported(r, l->f.password);
+	r->user = keep;
+	if (mfa_pending_start(r, u->id, enrol) != 0)
+		return r->err_status != 0 ? r->err_status : 500;
+	if (!enrol) {
+		page_otp(r, 200, l->f.rd, NULL);
+	} else if (mfa_enrol_begin(r, u, &e) == 0) {
+		page_enrol_signin(r, 200, l->f.rd, NULL, &e);
+	} else {
+		rc = request_fail(r, 500, "internal_error",
+		    "cannot start an enrolment");
+	}
+	r->res.no_store = true;
+	sodium_memzero(&e, sizeof e);
+	return rc;
+}
+
+/*
+ * POST /session/login/otp (form): the second page of a browser sign-in.
+ * The half-done sign-in cookie names the user; the password is not sent
+ * again. A wrong code is a failed login (counted, limits apply); the
+ * half-done state stays until it expires, so the next code can be tried.
+ * With `enrol`, the form also carries the enrolment token: a valid code
+ * stores the factor, shows the recovery codes once, and signs in.
+ */
+int
+ep_login_otp(struct request *r)
+{
+	struct login l;
+	struct user u;
+	struct mfa_pending p;
+	char token[MFA_ENROL_TOKEN_MAX] = "";
+	char codes[MFA_RECOVERY_CODES][MFA_RECOVERY_TEXT];
+	int rc;
+
+	memset(&l, 0, sizeof l);
+	memset(codes, 0, sizeof codes);
+	l.html = true;
+	l.second_step = true;
+	login_ip_key(r->remote_addr, l.ip_key, sizeof l.ip_key);
+	if ((rc = request_read_body(r, LOGIN_BODY_MAX)) != 0) {
+		rc = request_body_fail(r, rc);
+		goto out;
+	}
+	if (form_get(r->body.data, r->body.len, "rd", l.f.rd,
+	    sizeof l.f.rd) == -1 ||
+	    form_get(r->body.data, r->body.len, "otp", l.f.otp,
+	    sizeof l.f.otp) == -1 ||
+	    form_get(r->body.data, r->body.len, "enrolment", token,
+	    sizeof token) == -1) {
+		rc = request_fail(r, 400, "bad_request", "bad form field");
+		goto out;
+	}
+	rc = mfa_pending_read(r, &p);
+	if (rc == 0)
+		rc = store_user_by_id(r->w->store, p.user_id, &u) == STORE_OK ?
+		    0 : 1;
+	if (rc < 0) {
+		rc = r->err_status != 0 ? r->err_status : request_db_fail(r);
+		goto out;
+	}
+	if (rc > 0 || u.locked) {
+		page_login(r, 401, l.f.rd, "That sign-in has expired. "
+		    "Enter your username and password again.");
+		rc = STAGE_DONE;
+		goto out;
+	}
+	sodium_memzero(u.pwhash, sizeof u.pwhash);
+	snprintf(l.f.username, sizeof l.f.username, "%s", u.name);
+	if ((rc = rate_limited(r, &l)) != 0)
+		goto out;
+	if (p.enrol) {
+		rc = mfa_enrol_finish(r, &u, token, l.f.otp, codes);
+		if (rc < 0) {
+			rc = r->err_status != 0 ? r->err_status : 500;
+			goto out;
+		}
+		if (rc > 0) {
+			mfa_audit_failure(r, &u, 3);
+			rc = login_failed(r, &l, "bad_otp");
+			goto out;
+		}
+	} else {
+		rc = mfa_check(r, &u, l.f.otp);
+		if (rc < 0) {
+			rc = r->err_status != 0 ? r->err_status : 500;
+			goto out;
+		}
+		if (rc > 0) {
+			mfa_audit_failure(r, &u, rc);
+			rc = login_failed(r, &l, "bad_otp");
+			goto out;
+		}
+	}
+	if (mfa_pending_end(r, &p) != 0) {
+		rc = r->err_status;
+		goto out;
+	}
+	l.codes_page = p.enrol;
+	rc = login_succeeded(r, &l, &u);
+	if (rc == STAGE_DONE && p.enrol) {
+		/* the codes page instead of the redirect: shown once */
+		page_recovery_codes(r, redirect_target(r, &l), codes);
+		r->res.no_store = true;
+	}
+out:
+	sodium_memzero(&l, sizeof l);
+	sodium_memzero(codes, sizeof codes);
+	sodium_memzero(token, sizeof token);
+	return rc;
+}
+
 int
 ep_login(struct request *r)
 {
@@ -281,9 +520,11 @@ ep_login(struct request *r)
 	if (rc < 0)
 		rc = request_db_fail(r);
 	else if (rc > 0)
-		rc = login_failed(r, &l, reason);
+		rc = login_failed_as(r, &l, reason, !l.html &&
+		    l.f.otp[0] == '\0' && strcmp(reason, "unknown_user") != 0 &&
+		    r->w->srv->cfg.mfa_totp != MFA_OFF && mfa_enrolled(&u));
 	else
-		rc = login_succeeded(r, &l, &u);
+		rc = second_factor(r, &l, &u);
 out:
 	sodium_memzero(&l, sizeof l);
 	return rc;

@@ -5,12 +5,15 @@
  * into a page goes through buf_html_escape(); the pages forbid framing and
  * scripts through Content-Security-Policy (response.c).
  */
+#include <sodium.h>
 #include <string.h>
 #include <time.h>
 
 #include <cJSON.h>
 
+#include "device.h"
 #include "endpoints.h"
+#include "mfa.h"
 #include "pages.h"
 #include "parse.h"
 #include "response.h"
@@ -20,27 +23,49 @@
 #include "stage.h"
 
 static const char stylesheet[] =
+	"*{box-sizing:border-box}\n"
 	"body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1d2330;"
 	"margin:0;padding:2rem}\n"
 	"main{max-width:60rem;margin:2rem auto;background:#fff;padding:2rem;"
 	"border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.12)}\n"
 	"h1{font-size:1.4rem;margin-top:0}\n"
+	"h2{font-size:1.1rem;margin-top:1.6rem}\n"
 	"label{display:block;margin:.8rem 0 .2rem}\n"
+	"label.check{display:flex;gap:.5rem;align-items:center}\n"
 	"input[type=text],input[type=password]{width:100%;padding:.5rem;"
-	"box-sizing:border-box;border:1px solid #b8bec9;border-radius:4px}\n"
+	"border:1px solid #b8bec9;border-radius:4px;font-size:1rem}\n"
 	"button{margin-top:1rem;padding:.5rem 1rem;border:0;border-radius:4px;"
-	"background:#2457c5;color:#fff;cursor:pointer}\n"
+	"background:#2457c5;color:#fff;cursor:pointer;font-size:1rem}\n"
 	"button.danger{background:#b3261e}\n"
 	".msg{color:#b3261e;margin:.5rem 0}\n"
+	".note{color:#4a5261;font-size:.9rem}\n"
 	"table{border-collapse:collapse;width:100%;font-size:.9rem}\n"
 	"td,th{text-align:left;padding:.4rem;border-bottom:1px solid #e2e5ea;"
 	"vertical-align:top}\n"
-	"td:nth-child(-n+3){white-space:nowrap}\n"
-	"td:nth-child(4){font-size:.8rem;color:#4a5261;font-weight:normal;"
-	"overflow-wrap:anywhere}\n"
+	"td.act button{margin-top:0}\n"
+	"tr.current{background:#eef3fd}\n"
+	".badge{font-size:.75rem;background:#2457c5;color:#fff;"
+	"border-radius:3px;padding:.05rem .35rem;white-space:nowrap}\n"
+	"time{text-decoration:underline dotted}\n"
+	"code{overflow-wrap:anywhere}\n"
+	"svg.qr{display:block;max-width:100%;height:auto;margin:.5rem 0}\n"
+	"ol.steps{padding-left:1.2rem}\n"
+	"ul.codes{columns:2;list-style:none;padding:0;font-size:1.05rem}\n"
 	"main.narrow{max-width:28rem}\n"
 	"form.inline{display:inline}\n"
-	".current{font-weight:bold}\n";
+	"section{border-top:1px solid #e2e5ea;margin-top:1.5rem}\n"
+	/* a phone: rows become cards, every cell labelled, nothing overflows */
+	"@media (max-width:40rem){body{padding:0}"
+	"main{margin:0;padding:1rem;border-radius:0;box-shadow:none}"
+	"table.sessions thead{display:none}"
+	"table.sessions,table.sessions tbody,table.sessions tr,"
+	"table.sessions td{display:block;width:100%}"
+	"table.sessions tr{border:1px solid #e2e5ea;border-radius:6px;"
+	"margin:0 0 .8rem;padding:.4rem .6rem}"
+	"table.sessions td{border:0;padding:.2rem 0}"
+	"table.sessions td[data-label]::before{content:attr(data-label);"
+	"display:block;font-size:.75rem;color:#4a5261}"
+	"ul.codes{columns:1}}\n";
 
 /*
  * The one rule for "answer this request with a page" (SPEC "Browser
@@ -64,8 +89,7 @@ wants_html(struct request *r)
 	return form_get(r->body.data, r->body.len, "rd", rd, sizeof rd) == 1;
 }
 
-/* wide: the account page's table; the others are a narrow card */
-static void
+void
 page_begin(struct request *r, int status, const char *heading, bool wide)
 {
 	const struct config *cfg = &r->w->srv->cfg;
@@ -79,6 +103,11 @@ page_begin(struct request *r, int status, const char *heading, bool wide)
 	    "<meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width\">"
 	    "<title>");
+	/* the page's own name first, then the site's ("Account — Sign in") */
+	if (strcmp(heading, cfg->ui_title) != 0) {
+		buf_html_escape(b, heading);
+		buf_puts(b, " \xe2\x80\x94 ");
+	}
 	buf_html_escape(b, cfg->ui_title);
 	buf_puts(b, "</title><link rel=\"stylesheet\" href=\"");
 	buf_html_escape(b, cfg->route_prefix);
@@ -88,14 +117,13 @@ page_begin(struct request *r, int status, const char *heading, bool wide)
 	buf_puts(b, "</h1>\n");
 }
 
-static void
+void
 page_end(struct request *r)
 {
 	buf_puts(&r->res.body, "</main></body></html>\n");
 }
 
-/* <form method=post action=PREFIX/PATH> */
-static void
+void
 form_open(struct request *r, const char *path, const char *cls)
 {
 	struct buf *b = &r->res.body;
@@ -145,6 +173,10 @@ page_login_user(struct request *r, int status, const char *rd,
 	    "autocomplete=\"current-password\" required");
 	buf_puts(b, username != NULL && username[0] != '\0' ?
 	    " autofocus>\n" : ">\n");
+	/* offered only when configured (SPEC [session] remember_age) */
+	if (r->w->srv->cfg.remember_age > 0)
+		buf_puts(b, "<label class=\"check\"><input type=\"checkbox\" "
+		    "name=\"remember\" value=\"1\"> Keep me signed in</label>\n");
 	buf_puts(b, "<button type=\"submit\">Sign in</button></form>\n");
 	page_end(r);
 }
@@ -202,36 +234,135 @@ field(const cJSON *o, const char *name)
 	return v != NULL ? v : "";
 }
 
+/* <time> with the relative text, the exact UTC time on hover. */
+static void
+time_cell(struct request *r, const cJSON *s, const char *name)
+{
+	struct buf *b = &r->res.body;
+	double t = cJSON_GetNumberValue(cJSON_GetObjectItem(s, name));
+	char exact[32], ago[TIME_AGO_MAX];
+
+	format_time(exact, t);
+	time_ago(r->now, (int64_t)t, ago, sizeof ago);
+	buf_puts(b, "<time title=\"");
+	buf_html_escape(b, exact);
+	buf_puts(b, "\">");
+	buf_html_escape(b, ago);
+	buf_puts(b, "</time>");
+}
+
+/*
+ * One session: a row of the table on wide screens, a card on narrow ones
+ * (the stylesheet stacks the cells; data-label names each one there).
+ * The raw user agent stays in the device name's title and the JSON API.
+ */
 static void
 session_row(struct request *r, const cJSON *s)
 {
 	struct buf *b = &r->res.body;
 	const char *handle = field(s, "handle");
 	bool current = cJSON_IsTrue(cJSON_GetObjectItem(s, "current"));
-	char when[32];
+	char device[DEVICE_NAME_MAX];
 
-	format_time(when, cJSON_GetNumberValue(
-	    cJSON_GetObjectItem(s, "last_seen")));
-	buf_printf(b, "<tr%s><td>", current ? " class=\"current\"" : "");
-	buf_html_escape(b, handle);
-	buf_puts(b, current ? " (this one)" : "");
-	buf_puts(b, "</td><td>");
-	buf_html_escape(b, when);
-	buf_puts(b, "</td><td>");
-	buf_html_escape(b, field(s, "ip"));
-	buf_puts(b, "</td><td>");
+	device_name(field(s, "user_agent"), device, sizeof device);
+	buf_printf(b, "<tr%s><td data-label=\"Device\"><span class=\"device\" "
+	    "title=\"", current ? " class=\"current\"" : "");
 	buf_html_escape(b, field(s, "user_agent"));
-	buf_puts(b, "</td><td>");
+	buf_puts(b, "\">");
+	buf_html_escape(b, device);
+	buf_puts(b, "</span>");
+	if (current)
+		buf_puts(b, " <strong class=\"badge\">This device</strong>");
+	buf_puts(b, "</td><td data-label=\"Signed in\">");
+	time_cell(r, s, "created_at");
+	buf_puts(b, "</td><td data-label=\"Last active\">");
+	time_cell(r, s, "last_seen");
+	buf_puts(b, "</td><td data-label=\"IP address\">");
+	buf_html_escape(b, field(s, "ip"));
+	buf_puts(b, "</td><td data-label=\"Session\"><code>");
+	buf_html_escape(b, handle);
+	buf_puts(b, "</code></td><td class=\"act\">");
 	buf_puts(b, "<form method=\"post\" class=\"inline\" action=\"");
 	buf_html_escape(b, r->w->srv->cfg.route_prefix);
 	buf_puts(b, "/sessions/");
 	buf_html_escape(b, handle);
-	buf_puts(b, "/revoke\"><button class=\"danger\" type=\"submit\">"
-	    "Revoke</button></form></td></tr>\n");
+	buf_puts(b, "/revoke\"><button class=\"danger\" type=\"submit\">");
+	buf_puts(b, "Revoke");
+	buf_puts(b, "</button></form></td></tr>\n");
+}
+
+/* The second-factor part of the account page. */
+static void
+account_mfa(struct request *r, const char *message)
+{
+	struct buf *b = &r->res.body;
+	struct mfa_enrolment e;
+
+	if (r->w->srv->cfg.mfa_totp == MFA_OFF)
+		return;
+	if (mfa_enrolled(&r->user)) {
+		int left = 0;
+
+		for (int i = 0; i < MFA_RECOVERY_CODES; i++)
+			if (!(r->user.mfa.recovery_used & (1LL << i)))
+				left++;
+		buf_printf(b, "<section id=\"mfa\"><h2>Two-step sign-in</h2>"
+		    "<p>On. %d of %d recovery codes left. To turn it off or "
+		    "move it to a new phone, ask an administrator.</p>"
+		    "</section>\n", left, MFA_RECOVERY_CODES);
+		return;
+	}
+	if (mfa_enrol_begin(r, &r->user, &e) == 0)
+		page_enrol_section(r, &e, message);
+	sodium_memzero(&e, sizeof e);
 }
 
 int
 ep_account_page(struct request *r)
+{
+	return account_page(r, 200, NULL);
+}
+
+/* Change the password: current one, new one (min_password_length). */
+static void
+account_password(struct request *r, const char *message)
+{
+	struct buf *b = &r->res.body;
+
+	buf_puts(b, "<section id=\"password\"><h2>Password</h2>\n");
+	if (message != NULL) {
+		buf_puts(b, "<p class=\"msg\" role=\"alert\">");
+		buf_html_escape(b, message);
+		buf_puts(b, "</p>\n");
+	}
+	form_open(r, "/password", NULL);
+	/* for password managers: whose password this is */
+	buf_puts(b, "<input type=\"text\" name=\"username\" "
+	    "autocomplete=\"username\" hidden value=\"");
+	buf_html_escape(b, r->user.name);
+	buf_puts(b, "\">");
+	buf_printf(b, "<label for=\"current_password\">Current password</label>"
+	    "<input type=\"password\" id=\"current_password\" "
+	    "name=\"current_password\" autocomplete=\"current-password\" "
+	    "required>\n<label for=\"new_password\">New password (at least "
+	    "%ld characters)</label><input type=\"password\" "
+	    "id=\"new_password\" name=\"new_password\" "
+	    "autocomplete=\"new-password\" minlength=\"%ld\" required>\n"
+	    "<button type=\"submit\">Change password</button></form>"
+	    "<p class=\"note\">This signs you out everywhere else.</p>"
+	    "</section>\n", r->w->srv->cfg.login_min_password_length,
+	    r->w->srv->cfg.login_min_password_length);
+}
+
+int
+account_page(struct request *r, int status, const char *mfa_message)
+{
+	return account_page_msg(r, status, mfa_message, NULL);
+}
+
+int
+account_page_msg(struct request *r, int status, const char *mfa_message,
+    const char *password_message)
 {
 	struct buf *b = &r->res.body;
 	cJSON *arr = cJSON_CreateArray(), *s;
@@ -240,14 +371,18 @@ ep_account_page(struct request *r)
 		cJSON_Delete(arr);
 		return request_db_fail(r);
 	}
-	page_begin(r, 200, "Your account", true);
+	page_begin(r, status, "Your account", true);
 	buf_puts(b, "<p>Signed in as <strong>");
 	buf_html_escape(b, r->user.name);
-	buf_puts(b, "</strong>.</p>\n<h2>Sessions</h2>\n<table><tr><th>Session"
-	    "</th><th>Last seen</th><th>IP</th><th>Browser</th><th></th></tr>\n");
+	buf_puts(b, "</strong>.</p>\n<h2>Where you are signed in</h2>\n"
+	    "<table class=\"sessions\"><thead><tr><th>Device</th>"
+	    "<th>Signed in</th><th>Last active</th><th>IP address</th>"
+	    "<th>Session</th><th></th></tr></thead><tbody>\n");
 	cJSON_ArrayForEach(s, arr)
 		session_row(r, s);
-	buf_puts(b, "</table>\n");
+	buf_puts(b, "</tbody></table>\n");
+	account_mfa(r, mfa_message);
+	account_password(r, password_message);
 	form_open(r, "/logout", "inline");
 	buf_puts(b, "<button type=\"submit\">Sign out</button></form> ");
 	form_open(r, "/logout-all", "inline");

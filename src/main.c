@@ -90,7 +90,7 @@ static const struct command commands[] = {
 		.name = "user",
 		.fn = cmd_user,
 		.summary = "manage users (add, passwd, del, list, lock, unlock, "
-		    "import, export)",
+		    "mfa-reset, import, export)",
 		.usage =
 		    "usage: sessiongw [-c FILE] user add NAME [--admin] "
 		    "[--password-stdin]\n"
@@ -100,6 +100,7 @@ static const struct command commands[] = {
 		    "       sessiongw [-c FILE] user list\n"
 		    "       sessiongw [-c FILE] user lock NAME\n"
 		    "       sessiongw [-c FILE] user unlock NAME\n"
+		    "       sessiongw [-c FILE] user mfa-reset NAME\n"
 		    "       sessiongw [-c FILE] user import FILE\n"
 		    "       sessiongw [-c FILE] user export > users.jsonl\n"
 		    "\n"

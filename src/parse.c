@@ -269,17 +269,21 @@ static int
 login_parse_form(const char *body, size_t len, struct login_form *f,
     char *err, size_t errsz)
 {
+	char remember[8] = "";
 	int r;
 
 	if (form_get(body, len, "username", f->username,
 	    sizeof(f->username)) == -1 ||
 	    form_get(body, len, "password", f->password,
 	    sizeof(f->password)) == -1 ||
-	    (r = form_get(body, len, "rd", f->rd, sizeof(f->rd))) == -1) {
+	    (r = form_get(body, len, "rd", f->rd, sizeof(f->rd))) == -1 ||
+	    form_get(body, len, "otp", f->otp, sizeof(f->otp)) == -1 ||
+	    form_get(body, len, "remember", remember, sizeof remember) == -1) {
 		set_err(err, errsz, "bad form field (escape, NUL or length)");
 		return -1;
 	}
 	f->has_rd = r == 1;
+	f->remember = strcmp(remember, "1") == 0 || strcmp(remember, "on") == 0;
 	return login_check(f, err, errsz);
 }
 
@@ -334,6 +338,7 @@ login_parse_json(const char *body, size_t len, struct login_form *f,
     char *err, size_t errsz)
 {
 	cJSON *root = NULL;
+	const cJSON *rem = NULL;
 	const char *end = NULL;
 	int r;
 
@@ -360,11 +365,15 @@ login_parse_json(const char *body, size_t len, struct login_form *f,
 	    sizeof(f->username)) == -1 ||
 	    json_string(root, "password", f->password,
 	    sizeof(f->password)) == -1 ||
-	    (r = json_string(root, "rd", f->rd, sizeof(f->rd))) == -1) {
+	    (r = json_string(root, "rd", f->rd, sizeof(f->rd))) == -1 ||
+	    json_string(root, "otp", f->otp, sizeof(f->otp)) == -1 ||
+	    ((rem = cJSON_GetObjectItemCaseSensitive(root, "remember")) != NULL
+	    && !cJSON_IsBool(rem))) {
 		set_err(err, errsz, "a field is not a string or is too long");
 		goto fail;
 	}
 	f->has_rd = r == 1;
+	f->remember = cJSON_IsTrue(rem);
 	json_free(root);
 	return login_check(f, err, errsz);
 fail:
@@ -399,6 +408,62 @@ login_form_parse(enum body_kind kind, const char *body, size_t len,
 out:
 	if (rc == -1)
 		sodium_memzero(f, sizeof(*f));
+	return rc;
+}
+
+static void
+json_wipe_strings(cJSON *it)
+{
+	for (; it != NULL; it = it->next) {
+		if (cJSON_IsString(it) && it->valuestring != NULL)
+			sodium_memzero(it->valuestring,
+			    strlen(it->valuestring));
+		json_wipe_strings(it->child);
+	}
+}
+
+int
+body_fields_parse(enum body_kind kind, const char *body, size_t len,
+    const struct body_field *fl, size_t n, char *err, size_t errsz)
+{
+	cJSON *root = NULL;
+	int rc = -1, got;
+
+	for (size_t i = 0; i < n; i++)
+		fl[i].out[0] = '\0';
+	if (body == NULL || len > LOGIN_BODY_MAX || kind == BODY_OTHER) {
+		set_err(err, errsz, "expected a form or JSON body");
+		goto out;
+	}
+	if (kind == BODY_JSON) {
+		if (len == 0 || memchr(body, '\0', len) != NULL ||
+		    has_escaped_nul(body, len) ||
+		    (root = cJSON_ParseWithLength(body, len)) == NULL ||
+		    !cJSON_IsObject(root)) {
+			set_err(err, errsz, "body is not a JSON object");
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		got = kind == BODY_JSON ?
+		    json_string(root, fl[i].name, fl[i].out, fl[i].size) :
+		    form_get(body, len, fl[i].name, fl[i].out, fl[i].size);
+		if (got == -1 || (got == 0 && fl[i].required) ||
+		    (fl[i].required && fl[i].out[0] == '\0')) {
+			set_err(err, errsz, "a field is missing, not a string "
+			    "or too long");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (root != NULL) {
+		json_wipe_strings(root->child);
+		cJSON_Delete(root);
+	}
+	if (rc != 0)
+		for (size_t i = 0; i < n; i++)
+			sodium_memzero(fl[i].out, fl[i].size);
 	return rc;
 }
 

@@ -16,6 +16,7 @@
 
 #include "response.h"
 #include "server.h"
+#include "session_ops.h"
 
 static const char page_security_headers[] =
 	"Content-Security-Policy: default-src 'none'; style-src 'self'; "
@@ -224,7 +225,7 @@ cookie_set_header(struct request *r, const char *token)
 
 	buf_init(&b);
 	buf_printf(&b, "%s=%s", cfg->cookie_name, token);
-	if (!cfg->expire_at_browser_close) {
+	if (session_cookie_persists(cfg, &r->sess)) {
 		int64_t left = session_end_at(&r->sess, cfg->absolute_age) -
 		    r->now;
 
@@ -249,6 +250,27 @@ cookie_clear_header(struct request *r)
 	cookie_attributes(r, &b);
 	if (!buf_failed(&b) && response_header(r, "Set-Cookie", b.data) == 0)
 		r->res.set_cookie = true;
+	buf_free(&b);
+}
+
+void
+cookie_set_pending(struct request *r, const char *value, int64_t max_age)
+{
+	const struct config *cfg = &r->w->srv->cfg;
+	struct buf b;
+
+	buf_init(&b);
+	buf_printf(&b, "%s_mfa=%s; Max-Age=%lld; Path=%s; HttpOnly",
+	    cfg->cookie_name, value != NULL ? value : "",
+	    (long long)(value != NULL ? max_age : 0),
+	    strncmp(cfg->cookie_name, "__Host-", 7) == 0 ? "/" :
+	    cfg->route_prefix);
+	if (cookie_secure(r))
+		buf_puts(&b, "; Secure");
+	buf_puts(&b, "; SameSite=Strict");
+	if (!buf_failed(&b))
+		(void)response_header(r, "Set-Cookie", b.data);
+	sodium_memzero(b.data, b.len);
 	buf_free(&b);
 }
 

@@ -16,6 +16,12 @@ const struct route routes[] = {
 	    RF_ANY_METHOD | RF_NO_ORIGIN },
 	{ "login",	M_GET,	  "/login",	ep_login_page,	RF_PUBLIC },
 	{ "login",	M_POST,	  "/login",	ep_login,	RF_PASSWORD },
+	/* the second page of a browser sign-in; the password is not sent */
+	{ "login_otp",	M_POST,	  "/login/otp",	ep_login_otp,	0 },
+	{ "mfa",	M_GET,	  "/mfa",	ep_mfa_info,	RF_SESSION },
+	{ "mfa",	M_POST,	  "/mfa",	ep_mfa_enrol,	RF_SESSION },
+	{ "password",	M_POST,	  "/password",	ep_password,
+	    RF_SESSION | RF_PASSWORD },
 	{ "logout",	M_POST,	  "/logout",	ep_logout,	0 },
 	{ "logout_all",	M_POST,	  "/logout-all", ep_logout_all,	0 },
 	{ "session",	M_GET,	  "",		ep_session_info, RF_SESSION },

@@ -53,6 +53,13 @@ session_make_token(struct request *r, const unsigned char *id, char *out)
 int
 session_start(struct request *r, const struct user *u)
 {
+	return session_start_remember(r, u, false);
+}
+
+int
+session_start_remember(struct request *r, const struct user *u,
+    bool remember)
+{
 	const struct config *cfg = &r->w->srv->cfg;
 	struct session *s = &r->sess;
 	struct audit_rec a = { .event = AUDIT_SESSION_CREATED };
@@ -65,7 +72,8 @@ session_start(struct request *r, const struct user *u)
 	s->user_id = u->id;
 	s->created_at = r->now;
 	s->last_seen = r->now;
-	s->expires_at = r->now + cfg->cookie_age;
+	s->remember = remember;
+	s->expires_at = r->now + session_idle_limit(cfg, s);
 	s->pw_changed_at = u->pw_changed_at;
 	s->request_count = 1;
 	snprintf(s->ip, sizeof s->ip, "%s", r->remote_addr);
@@ -99,6 +107,20 @@ session_end(struct request *r)
 		return -1;
 	}
 	return 0;
+}
+
+int64_t
+session_idle_limit(const struct config *cfg, const struct session *s)
+{
+	return s->remember && cfg->remember_age > 0 ? cfg->remember_age :
+	    cfg->cookie_age;
+}
+
+bool
+session_cookie_persists(const struct config *cfg, const struct session *s)
+{
+	return !cfg->expire_at_browser_close ||
+	    (s->remember && cfg->remember_age > 0);
 }
 
 int64_t

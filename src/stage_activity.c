@@ -20,6 +20,7 @@
 #include "audit.h"
 #include "metrics.h"
 #include "server.h"
+#include "session_ops.h"
 #include "session.h"
 #include "stage.h"
 
@@ -98,8 +99,9 @@ stage_activity(struct request *r)
 		if (rc != STAGE_NEXT || r->sess_state != SESS_VALID)
 			return rc;
 	}
-	expires = cfg->save_every_request ? r->now + cfg->cookie_age :
-	    s->created_at + cfg->cookie_age;
+	expires = cfg->save_every_request ?
+	    r->now + session_idle_limit(cfg, s) :
+	    s->created_at + session_idle_limit(cfg, s);
 	if (r->now == s->last_seen && !moved_ip &&
 	    strncmp(s->user_agent, r->user_agent, sizeof s->user_agent - 1) == 0)
 		return STAGE_NEXT;	/* written this second already */

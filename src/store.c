@@ -300,3 +300,38 @@ store_counter_get(struct store *s, const char *name, int64_t *value)
 {
 	return s->ops->counter_get(s, name, value);
 }
+
+int
+store_user_set_mfa(struct store *s, int64_t id, const struct user_mfa *m)
+{
+	return s->ops->user_set_mfa(s, id, m);
+}
+
+int
+store_user_mfa_consume(struct store *s, int64_t id, int64_t step,
+    int recovery)
+{
+	return s->ops->user_mfa_consume(s, id, step, recovery);
+}
+
+int
+store_mfa_pending_put(struct store *s, const struct mfa_pending *p,
+    int64_t now)
+{
+	return s->ops->mfa_pending_put(s, p, now);
+}
+
+int
+store_mfa_pending_get(struct store *s,
+    const unsigned char hash[SESSION_HASH_BYTES], int64_t now,
+    struct mfa_pending *p)
+{
+	return s->ops->mfa_pending_get(s, hash, now, p);
+}
+
+int
+store_mfa_pending_del(struct store *s,
+    const unsigned char hash[SESSION_HASH_BYTES])
+{
+	return s->ops->mfa_pending_del(s, hash);
+}

@@ -19,12 +19,17 @@
  *   P layout               "1": the layout version (store_prepare)
  *   P user:next            INCR counter: user ids, never reused
  *   P user:ID              hash name pwhash admin locked must_reset
- *                          pw_changed_at created_at
+ *                          pw_changed_at created_at; with a second
+ *                          factor also mfa_secret (sealed, binary)
+ *                          mfa_last_step mfa_recovery (binary)
+ *                          mfa_recovery_used
  *   P uname:NAME           string ID
  *   P users                zset of NAME (score 0: listed by name)
  *   P s:HEX                hash handle user_id created_at last_seen
- *                          expires_at pw_changed_at request_count ip ua;
- *                          TTL = its idle expiry
+ *                          expires_at pw_changed_at request_count ip ua
+ *                          remember; TTL = its idle expiry
+ *   P mp:HEX               string "USER_ID EXPIRES ENROL": a half-done
+ *                          sign-in (HEX = its token's hash); TTL = expiry
  *   P sh:HANDLE            string HEX, same TTL (revoke by handle)
  *   P us:ID                zset of HEX by created_at: a user's sessions
  *   P sessions             zset of HEX by created_at: everyone's sessions
@@ -108,6 +113,9 @@ enum script {
 	SC_CACHE_SET,
 	SC_CACHE_DELETE,
 	SC_CACHE_COUNT,
+	SC_USER_SET_MFA,
+	SC_MFA_STEP,
+	SC_MFA_RECOVERY,
 	SC__MAX
 };
 
@@ -135,9 +143,11 @@ enum script {
 	"  end\n" \
 	"end\n" \
 	"local SF = {'handle', 'user_id', 'created_at', 'last_seen', " \
-	"'expires_at', 'pw_changed_at', 'request_count', 'ip', 'ua'}\n" \
+	"'expires_at', 'pw_changed_at', 'request_count', 'ip', 'ua', " \
+	"'remember'}\n" \
 	"local UF = {'name', 'pwhash', 'admin', 'locked', 'must_reset', " \
-	"'pw_changed_at', 'created_at'}\n" \
+	"'pw_changed_at', 'created_at', 'mfa_secret', 'mfa_last_step', " \
+	"'mfa_recovery', 'mfa_recovery_used'}\n" \
 	"local function ttl(t, now)\n" \
 	"  local d = tonumber(t) - tonumber(now)\n" \
 	"  if d < 0 then d = 0 end\n" \
@@ -160,7 +170,8 @@ enum script {
 	"end\n"
 
 static const char *const scripts[SC__MAX] = {
-	/* ARGV: P HEX handle uid created last_seen expires pwc count ip ua */
+	/* ARGV: P HEX handle uid created last_seen expires pwc count ip ua
+	 * remember */
 	[SC_SESSION_CREATE] = LUA_COMMON
 	"if redis.call('EXISTS', P .. 'user:' .. ARGV[4]) == 0 then "
 	"return 1 end\n"
@@ -169,7 +180,7 @@ static const char *const scripts[SC__MAX] = {
 	"redis.call('HSET', k, 'handle', ARGV[3], 'user_id', ARGV[4], "
 	"'created_at', ARGV[5], 'last_seen', ARGV[6], 'expires_at', ARGV[7], "
 	"'pw_changed_at', ARGV[8], 'request_count', ARGV[9], 'ip', ARGV[10], "
-	"'ua', ARGV[11])\n"
+	"'ua', ARGV[11], 'remember', ARGV[12])\n"
 	"local t = ttl(ARGV[7], ARGV[6])\n"
 	"redis.call('EXPIRE', k, t)\n"
 	"redis.call('SET', P .. 'sh:' .. ARGV[3], ARGV[2], 'EX', t)\n"
@@ -434,6 +445,37 @@ static const char *const scripts[SC__MAX] = {
 	"  end\n"
 	"end\n"
 	"return n\n",
+	/* ARGV: P id [secret last_step recovery used] (none: remove) */
+	[SC_USER_SET_MFA] = LUA_COMMON
+	"local k = P .. 'user:' .. ARGV[2]\n"
+	"if redis.call('EXISTS', k) == 0 then return 1 end\n"
+	"if ARGV[3] then\n"
+	"  redis.call('HSET', k, 'mfa_secret', ARGV[3], 'mfa_last_step', "
+	"ARGV[4], 'mfa_recovery', ARGV[5], 'mfa_recovery_used', ARGV[6])\n"
+	"else\n"
+	"  redis.call('HDEL', k, 'mfa_secret', 'mfa_last_step', "
+	"'mfa_recovery', 'mfa_recovery_used')\n"
+	"end\n"
+	"return 0\n",
+	/* ARGV: P id step: only a later step than the last one wins */
+	[SC_MFA_STEP] = LUA_COMMON
+	"local k = P .. 'user:' .. ARGV[2]\n"
+	"local f = redis.call('HMGET', k, 'mfa_secret', 'mfa_last_step')\n"
+	"if not f[1] then return 1 end\n"
+	"if tonumber(f[2] or '0') >= tonumber(ARGV[3]) then return 1 end\n"
+	"redis.call('HSET', k, 'mfa_last_step', ARGV[3])\n"
+	"return 0\n",
+	/* ARGV: P id i: recovery code i, if not used yet */
+	[SC_MFA_RECOVERY] = LUA_COMMON
+	"local k = P .. 'user:' .. ARGV[2]\n"
+	"local f = redis.call('HMGET', k, 'mfa_secret', 'mfa_recovery_used')\n"
+	"if not f[1] then return 1 end\n"
+	"local used = tonumber(f[2] or '0')\n"
+	"local bit = 2 ^ tonumber(ARGV[3])\n"
+	"if math.floor(used / bit) % 2 == 1 then return 1 end\n"
+	"redis.call('HSET', k, 'mfa_recovery_used', string.format('%d', "
+	"used + bit))\n"
+	"return 0\n"
 };
 
 struct rd {
@@ -1092,12 +1134,27 @@ read_session(redisReply **e, const unsigned char hash[SESSION_HASH_BYTES],
 	ss->request_count = rint64(e[6]);
 	rstr(e[7], ss->ip, sizeof ss->ip);
 	rstr(e[8], ss->user_agent, sizeof ss->user_agent);
+	ss->remember = rint64(e[9]) != 0;
 }
 
-/* e[0..6]: the UF fields of LUA_COMMON. */
+/* A binary string reply into buf; *len = 0 when nil or too long. */
+static void
+rbin(const redisReply *r, unsigned char *buf, size_t bufsz, size_t *len)
+{
+	*len = 0;
+	if (r != NULL && r->type == REDIS_REPLY_STRING && r->len > 0 &&
+	    (size_t)r->len <= bufsz) {
+		memcpy(buf, r->str, (size_t)r->len);
+		*len = (size_t)r->len;
+	}
+}
+
+/* e[0..10]: the UF fields of LUA_COMMON. */
 static void
 read_user(redisReply **e, int64_t id, struct user *u)
 {
+	size_t n;
+
 	memset(u, 0, sizeof *u);
 	u->id = id;
 	rstr(e[0], u->name, sizeof u->name);
@@ -1107,10 +1164,16 @@ read_user(redisReply **e, int64_t id, struct user *u)
 	u->must_reset = rint64(e[4]) != 0;
 	u->pw_changed_at = rint64(e[5]);
 	u->created_at = rint64(e[6]);
+	rbin(e[7], u->mfa.secret, sizeof u->mfa.secret, &u->mfa.secret_len);
+	u->mfa.last_step = rint64(e[8]);
+	/* a recovery blob of any other size is no recovery codes at all */
+	rbin(e[9], u->mfa.recovery, sizeof u->mfa.recovery, &n);
+	u->mfa.recovery_used = n == sizeof u->mfa.recovery ? rint64(e[10]) :
+	    -1;
 }
 
-#define SF_N	9
-#define UF_N	7
+#define SF_N	10
+#define UF_N	11
 
 static int
 bad_reply(struct rd *s, redisReply *r, const char *what)
@@ -1366,6 +1429,10 @@ rd_user_by_id(struct store *sb, int64_t id, struct user *u)
 	arg_str(&a, "must_reset");
 	arg_str(&a, "pw_changed_at");
 	arg_str(&a, "created_at");
+	arg_str(&a, "mfa_secret");
+	arg_str(&a, "mfa_last_step");
+	arg_str(&a, "mfa_recovery");
+	arg_str(&a, "mfa_recovery_used");
 	r = command(s, "read user", &a);
 	args_free(&a);
 	if (r == NULL)
@@ -1523,6 +1590,7 @@ rd_session_create(struct store *sb, const struct session *ss)
 	arg_int(&a, ss->request_count);
 	arg_str(&a, ss->ip);
 	arg_str(&a, ss->user_agent);
+	arg_int(&a, ss->remember ? 1 : 0);
 	r = script(s, SC_SESSION_CREATE, "create session", &a);
 	args_free(&a);
 	return want_code(s, r, "create session");
@@ -1977,7 +2045,161 @@ rd_counter_get(struct store *sb, const char *name, int64_t *value)
 	return STORE_OK;
 }
 
+/* ---- second factor ---- */
+
+static int
+rd_user_set_mfa(struct store *sb, int64_t id, const struct user_mfa *m)
+{
+	struct rd *s = rd(sb);
+	struct args a = { 0 };
+	redisReply *r;
+
+	if (m != NULL && (m->secret_len == 0 ||
+	    m->secret_len > sizeof m->secret)) {
+		set_fault(s, STORE_FAULT_OTHER, "set second factor",
+		    "second factor without a secret");
+		return STORE_ERROR;
+	}
+	arg_int(&a, id);
+	if (m != NULL) {
+		arg_bin(&a, m->secret, m->secret_len);
+		arg_int(&a, m->last_step);
+		arg_bin(&a, m->recovery, sizeof m->recovery);
+		arg_int(&a, m->recovery_used);
+	}
+	r = script(s, SC_USER_SET_MFA, "set second factor", &a);
+	args_free(&a);
+	return want_code(s, r, "set second factor");
+}
+
+static int
+rd_user_mfa_consume(struct store *sb, int64_t id, int64_t step,
+    int recovery)
+{
+	struct rd *s = rd(sb);
+	struct args a = { 0 };
+	redisReply *r;
+
+	if (recovery >= MFA_RECOVERY_CODES) {
+		set_fault(s, STORE_FAULT_OTHER, "spend a second-factor code",
+		    "no such recovery code");
+		return STORE_ERROR;
+	}
+	arg_int(&a, id);
+	arg_int(&a, recovery < 0 ? step : recovery);
+	r = script(s, recovery < 0 ? SC_MFA_STEP : SC_MFA_RECOVERY,
+	    "spend a second-factor code", &a);
+	args_free(&a);
+	return want_code(s, r, "spend a second-factor code");
+}
+
+static void
+pending_key(const struct rd *s, const unsigned char hash[SESSION_HASH_BYTES],
+    char *out, size_t outsz)
+{
+	char hex[2 * SESSION_HASH_BYTES + 1];
+
+	hex_of(hash, hex);
+	(void)snprintf(out, outsz, "%smp:%s", s->conf->redis_prefix, hex);
+}
+
+static int
+rd_mfa_pending_put(struct store *sb, const struct mfa_pending *p,
+    int64_t now)
+{
+	struct rd *s = rd(sb);
+	char key[256], val[64];
+	struct args a = { 0 };
+	redisReply *r;
+	int rc = STORE_ERROR;
+
+	pending_key(s, p->hash, key, sizeof key);
+	(void)snprintf(val, sizeof val, "%lld %lld %d", (long long)p->user_id,
+	    (long long)p->expires_at, p->enrol ? 1 : 0);
+	arg_str(&a, "SET");
+	arg_str(&a, key);
+	arg_str(&a, val);
+	arg_str(&a, "EX");
+	/* the expiry is checked on read; the TTL only frees memory */
+	arg_int(&a, (p->expires_at > now ? p->expires_at - now : 0) + 60);
+	r = command(s, "store a half-done sign-in", &a);
+	args_free(&a);
+	if (r == NULL)
+		return STORE_ERROR;
+	if (r->type == REDIS_REPLY_STATUS)
+		rc = STORE_OK;
+	else
+		set_fault(s, STORE_FAULT_OTHER, "store a half-done sign-in",
+		    "unexpected reply");
+	freeReplyObject(r);
+	return rc;
+}
+
+static int
+rd_mfa_pending_get(struct store *sb,
+    const unsigned char hash[SESSION_HASH_BYTES], int64_t now,
+    struct mfa_pending *p)
+{
+	struct rd *s = rd(sb);
+	char key[256], val[64];
+	struct args a = { 0 };
+	redisReply *r;
+	long long uid, exp;
+	int enrol, rc = STORE_NOTFOUND;
+
+	pending_key(s, hash, key, sizeof key);
+	arg_str(&a, "GET");
+	arg_str(&a, key);
+	r = command(s, "read a half-done sign-in", &a);
+	args_free(&a);
+	if (r == NULL)
+		return STORE_ERROR;
+	if (r->type == REDIS_REPLY_STRING) {
+		rstr(r, val, sizeof val);
+		if (sscanf(val, "%lld %lld %d", &uid, &exp, &enrol) == 3 &&
+		    exp > now) {
+			memcpy(p->hash, hash, SESSION_HASH_BYTES);
+			p->user_id = uid;
+			p->expires_at = exp;
+			p->enrol = enrol != 0;
+			rc = STORE_OK;
+		}
+	} else if (r->type != REDIS_REPLY_NIL) {
+		set_fault(s, STORE_FAULT_OTHER, "read a half-done sign-in",
+		    "unexpected reply");
+		rc = STORE_ERROR;
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
+static int
+rd_mfa_pending_del(struct store *sb,
+    const unsigned char hash[SESSION_HASH_BYTES])
+{
+	struct rd *s = rd(sb);
+	char key[256];
+	struct args a = { 0 };
+	int64_t n = 0;
+
+	pending_key(s, hash, key, sizeof key);
+	arg_str(&a, "DEL");
+	arg_str(&a, key);
+	if (want_int(s, command(s, "delete a half-done sign-in", &a),
+	    "delete a half-done sign-in", &n) != STORE_OK) {
+		args_free(&a);
+		return STORE_ERROR;
+	}
+	args_free(&a);
+	return n > 0 ? STORE_OK : STORE_NOTFOUND;
+}
+
 static const struct store_ops redis_ops = {
+	.user_set_mfa = rd_user_set_mfa,
+	.user_mfa_consume = rd_user_mfa_consume,
+	.mfa_pending_put = rd_mfa_pending_put,
+	.mfa_pending_get = rd_mfa_pending_get,
+	.mfa_pending_del = rd_mfa_pending_del,
 	.close = rd_close,
 	.errmsg = rd_errmsg,
 	.fault = rd_fault,

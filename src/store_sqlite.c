@@ -75,15 +75,23 @@ enum st {
 	ST_COUNTER_ADD,
 	ST_COUNTER_GET,
 	ST_PROBE_WRITE,
+	ST_USER_SET_MFA,
+	ST_MFA_STEP,
+	ST_MFA_RECOVERY,
+	ST_PENDING_PUT,
+	ST_PENDING_EXPIRE,
+	ST_PENDING_GET,
+	ST_PENDING_DEL,
 	ST__MAX
 };
 
 #define USER_COLS \
 	"id, name, pwhash, admin, locked, pw_changed_at, created_at, " \
-	"must_reset"
+	"must_reset, mfa_secret, mfa_last_step, mfa_recovery, " \
+	"mfa_recovery_used"
 #define SESSION_COLS \
 	"hash, handle, user_id, created_at, last_seen, expires_at, " \
-	"pw_changed_at, request_count, ip, user_agent"
+	"pw_changed_at, request_count, ip, user_agent, remember"
 
 /* hot: prepared up front (request path); the rest on first use (CLI). */
 static const struct {
@@ -122,7 +130,7 @@ static const struct {
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
 	    "ON CONFLICT (name) DO NOTHING", 0 },
 	[ST_SESSION_CREATE] = { "INSERT INTO sessions (" SESSION_COLS ") "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", 1 },
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", 1 },
 	[ST_SESSION_GET] = { "SELECT " SESSION_COLS " FROM sessions "
 	    "WHERE hash = ?1", 1 },
 	[ST_SESSION_TOUCH] = { "UPDATE sessions SET last_seen = ?2, "
@@ -203,6 +211,25 @@ static const struct {
 	[ST_PROBE_WRITE] = { "INSERT INTO counters (name, value) "
 	    "VALUES ('write_probe', 0) ON CONFLICT (name) DO UPDATE "
 	    "SET value = value", 1 },
+	/* NULL blobs (?2, ?4 unbound) remove the second factor. */
+	[ST_USER_SET_MFA] = { "UPDATE users SET mfa_secret = ?2, "
+	    "mfa_last_step = ?3, mfa_recovery = ?4, mfa_recovery_used = ?5 "
+	    "WHERE id = ?1", 0 },
+	/* The replay rule in one statement: only a later step wins. */
+	[ST_MFA_STEP] = { "UPDATE users SET mfa_last_step = ?2 "
+	    "WHERE id = ?1 AND mfa_secret IS NOT NULL "
+	    "AND mfa_last_step < ?2", 1 },
+	[ST_MFA_RECOVERY] = { "UPDATE users SET mfa_recovery_used = "
+	    "mfa_recovery_used | (1 << ?2) WHERE id = ?1 "
+	    "AND mfa_secret IS NOT NULL "
+	    "AND (mfa_recovery_used & (1 << ?2)) = 0", 1 },
+	[ST_PENDING_PUT] = { "INSERT INTO mfa_pending (hash, user_id, "
+	    "expires_at, enrol) VALUES (?1, ?2, ?3, ?4)", 1 },
+	[ST_PENDING_EXPIRE] = { "DELETE FROM mfa_pending "
+	    "WHERE expires_at <= ?1", 1 },
+	[ST_PENDING_GET] = { "SELECT user_id, expires_at, enrol "
+	    "FROM mfa_pending WHERE hash = ?1 AND expires_at > ?2", 1 },
+	[ST_PENDING_DEL] = { "DELETE FROM mfa_pending WHERE hash = ?1", 1 },
 };
 
 struct sq {
@@ -735,9 +762,26 @@ sq_probe_write(struct store *sb)
 
 /* ---- users ---- */
 
+/* A blob column into buf; *len = 0 when NULL or larger than bufsz. */
+static void
+col_blob(sqlite3_stmt *st, int i, unsigned char *buf, size_t bufsz,
+    size_t *len)
+{
+	const void *p = sqlite3_column_blob(st, i);
+	int n = sqlite3_column_bytes(st, i);
+
+	*len = 0;
+	if (p != NULL && n > 0 && (size_t)n <= bufsz) {
+		memcpy(buf, p, (size_t)n);
+		*len = (size_t)n;
+	}
+}
+
 static void
 read_user(sqlite3_stmt *st, struct user *u)
 {
+	size_t n;
+
 	memset(u, 0, sizeof *u);
 	u->id = sqlite3_column_int64(st, 0);
 	col_text(st, 1, u->name, sizeof u->name);
@@ -747,6 +791,13 @@ read_user(sqlite3_stmt *st, struct user *u)
 	u->pw_changed_at = sqlite3_column_int64(st, 5);
 	u->created_at = sqlite3_column_int64(st, 6);
 	u->must_reset = sqlite3_column_int(st, 7) != 0;
+	col_blob(st, 8, u->mfa.secret, sizeof u->mfa.secret,
+	    &u->mfa.secret_len);
+	u->mfa.last_step = sqlite3_column_int64(st, 9);
+	/* a recovery blob of any other size is no recovery codes at all */
+	col_blob(st, 10, u->mfa.recovery, sizeof u->mfa.recovery, &n);
+	u->mfa.recovery_used = n == sizeof u->mfa.recovery ?
+	    sqlite3_column_int64(st, 11) : -1;
 }
 
 static int
@@ -889,6 +940,129 @@ sq_user_set_locked(struct store *sb, int64_t id, bool locked)
 	return update_one(s, st, "lock user");
 }
 
+static int
+sq_user_set_mfa(struct store *sb, int64_t id, const struct user_mfa *m)
+{
+	struct sq *s = sq(sb);
+	sqlite3_stmt *st = stmt(s, ST_USER_SET_MFA);
+	int brc;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (m == NULL)
+		brc = bind(s, st, "i", id);
+	else if (m->secret_len == 0 || m->secret_len > sizeof m->secret) {
+		set_msg(s, "second factor without a secret");
+		brc = -1;
+	} else
+		brc = bind(s, st, "ibibi", id, (const void *)m->secret,
+		    m->secret_len, m->last_step, (const void *)m->recovery,
+		    sizeof m->recovery, m->recovery_used);
+	if (brc == -1) {
+		stmt_done(st);
+		return STORE_ERROR;
+	}
+	if (m == NULL && (sqlite3_bind_int64(st, 3, 0) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, 0) != SQLITE_OK)) {
+		set_msg(s, "bind");
+		stmt_done(st);
+		return STORE_ERROR;
+	}
+	return update_one(s, st, "set second factor");
+}
+
+static int
+sq_user_mfa_consume(struct store *sb, int64_t id, int64_t step,
+    int recovery)
+{
+	struct sq *s = sq(sb);
+	sqlite3_stmt *st;
+
+	if (recovery >= MFA_RECOVERY_CODES) {
+		set_msg(s, "no such recovery code");
+		return STORE_ERROR;
+	}
+	st = stmt(s, recovery < 0 ? ST_MFA_STEP : ST_MFA_RECOVERY);
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "ii", id, recovery < 0 ? step : (int64_t)recovery)
+	    == -1) {
+		stmt_done(st);
+		return STORE_ERROR;
+	}
+	return update_one(s, st, "spend a second-factor code");
+}
+
+static int
+sq_mfa_pending_put(struct store *sb, const struct mfa_pending *p,
+    int64_t now)
+{
+	struct sq *s = sq(sb);
+	sqlite3_stmt *st = stmt(s, ST_PENDING_EXPIRE);
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "i", now) == -1 ||
+	    run(s, st, "expire half-done sign-ins", NULL) == -1)
+		goto out;
+	stmt_done(st);
+	if ((st = stmt(s, ST_PENDING_PUT)) == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "biii", (const void *)p->hash,
+	    (size_t)SESSION_HASH_BYTES, p->user_id, p->expires_at,
+	    (int64_t)p->enrol) == -1 ||
+	    run(s, st, "store a half-done sign-in", NULL) == -1)
+		goto out;
+	rc = STORE_OK;
+out:
+	stmt_done(st);
+	return rc;
+}
+
+static int
+sq_mfa_pending_get(struct store *sb,
+    const unsigned char hash[SESSION_HASH_BYTES], int64_t now,
+    struct mfa_pending *p)
+{
+	struct sq *s = sq(sb);
+	sqlite3_stmt *st = stmt(s, ST_PENDING_GET);
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "bi", (const void *)hash, (size_t)SESSION_HASH_BYTES,
+	    now) == -1)
+		goto out;
+	rc = row(s, st, "read a half-done sign-in");
+	if (rc == STORE_OK) {
+		memcpy(p->hash, hash, SESSION_HASH_BYTES);
+		p->user_id = sqlite3_column_int64(st, 0);
+		p->expires_at = sqlite3_column_int64(st, 1);
+		p->enrol = sqlite3_column_int(st, 2) != 0;
+	}
+out:
+	stmt_done(st);
+	return rc;
+}
+
+static int
+sq_mfa_pending_del(struct store *sb,
+    const unsigned char hash[SESSION_HASH_BYTES])
+{
+	struct sq *s = sq(sb);
+	sqlite3_stmt *st = stmt(s, ST_PENDING_DEL);
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "b", (const void *)hash, (size_t)SESSION_HASH_BYTES)
+	    == -1) {
+		stmt_done(st);
+		return STORE_ERROR;
+	}
+	return update_one(s, st, "delete a half-done sign-in");
+}
+
 /* Sessions go by ON DELETE CASCADE; cache rows have no foreign key. */
 static int
 sq_user_del(struct store *sb, int64_t id)
@@ -1005,6 +1179,7 @@ read_session(sqlite3_stmt *st, struct session *ss)
 	ss->request_count = sqlite3_column_int64(st, 7);
 	col_text(st, 8, ss->ip, sizeof ss->ip);
 	col_text(st, 9, ss->user_agent, sizeof ss->user_agent);
+	ss->remember = sqlite3_column_int(st, 10) != 0;
 }
 
 /*
@@ -1020,10 +1195,10 @@ sq_session_create(struct store *sb, const struct session *ss)
 
 	if (st == NULL)
 		return STORE_ERROR;
-	if (bind(s, st, "btiiiiiitt", ss->hash, (size_t)SESSION_HASH_BYTES,
+	if (bind(s, st, "btiiiiiitti", ss->hash, (size_t)SESSION_HASH_BYTES,
 	    ss->handle, ss->user_id, ss->created_at, ss->last_seen,
 	    ss->expires_at, ss->pw_changed_at, ss->request_count, ss->ip,
-	    ss->user_agent) == -1)
+	    ss->user_agent, (int64_t)ss->remember) == -1)
 		goto out;
 	src = step(s, st);
 	if (src == SQLITE_DONE)
@@ -1659,4 +1834,9 @@ static const struct store_ops sqlite_ops = {
 	.cleanup_failures = sq_cleanup_failures,
 	.counter_add = sq_counter_add,
 	.counter_get = sq_counter_get,
+	.user_set_mfa = sq_user_set_mfa,
+	.user_mfa_consume = sq_user_mfa_consume,
+	.mfa_pending_put = sq_mfa_pending_put,
+	.mfa_pending_get = sq_mfa_pending_get,
+	.mfa_pending_del = sq_mfa_pending_del,
 };

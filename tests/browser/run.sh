@@ -63,7 +63,7 @@ cleanup() {
 	elif [ "${BROWSER_KEEP:-0}" = 1 ]; then
 		echo "browser: temp dir kept: $TMP" >&2
 	else
-		# screenshots live in $TMP/shots; keep them, drop the rest
+		# screenshots live in $SHOTS (tests/browser/artifacts); drop the rest
 		rm -rf "$TMP/nginx" "$TMP/www" "$TMP"/sessiongw.* "$TMP/secret.key" \
 		    "$TMP/audit.log" "$TMP/sessiongw.sock" "$TMP/setup.log"
 	fi
@@ -75,7 +75,10 @@ trap 'exit 143' TERM
 
 PORT=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});')
 
-mkdir -p "$TMP/www/app" "$TMP/nginx" "$TMP/shots"
+# Screenshots where CI can keep them (gitignored).
+SHOTS=${SHOT_DIR:-$HERE/artifacts}
+rm -rf "$SHOTS"
+mkdir -p "$TMP/www/app" "$TMP/nginx" "$SHOTS"
 cat > "$TMP/sessiongw.conf" <<CONF
 [server]
 listen = unix:$TMP/sessiongw.sock
@@ -88,6 +91,7 @@ socket_mode = 0666
 [session]
 ; plain http on loopback: the browser would drop a Secure cookie
 cookie_secure = false
+remember_age = 2592000
 
 [ui]
 title = Acme & Co Portal
@@ -135,6 +139,7 @@ cd "$TMP"
     { cat setup.log >&2; exit 2; }
 printf '%s\n' 'alice-pass-1234' | "$BIN" -c sessiongw.conf user add alice --password-stdin >/dev/null
 printf '%s\n' 'bob-pass-2345' | "$BIN" -c sessiongw.conf user add bob --password-stdin >/dev/null
+printf '%s\n' 'carol-pass-3456' | "$BIN" -c sessiongw.conf user add carol --password-stdin >/dev/null
 
 "$BIN" -c sessiongw.conf serve > sessiongw.log 2>&1 &
 SG_PID=$!
@@ -161,11 +166,17 @@ done
 
 set +e
 TEST_RAN=1
-LOG_DIR=$TMP BASE_URL=$URL SHOT_DIR=$TMP/shots CHROMIUM=$CHROMIUM \
+LOG_DIR=$TMP BASE_URL=$URL SHOT_DIR=$SHOTS CHROMIUM=$CHROMIUM \
     USER1=alice PASS1=alice-pass-1234 USER2=bob PASS2=bob-pass-2345 \
     UI_TITLE='Acme & Co Portal' \
     timeout 110 node "$HERE/signin.test.mjs"
 rc=$?
+LOG_DIR=$TMP BASE_URL=$URL SHOT_DIR=$SHOTS CHROMIUM=$CHROMIUM \
+    USER2=bob PASS2=bob-pass-2345 USER3=carol PASS3=carol-pass-3456 \
+    timeout 160 node "$HERE/mfa.test.mjs"
+rc2=$?
+[ $rc2 -eq 124 ] && echo "browser: mfa test timed out" >&2
+[ $rc -eq 0 ] && rc=$rc2
 set -e
 [ $rc -eq 124 ] && echo "browser: test timed out" >&2
 exit $rc

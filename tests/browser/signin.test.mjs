@@ -91,10 +91,11 @@ async function signIn(page, user, pass) {
 
 async function sessionRows(page) {
 	await page.waitForSelector('table', { timeout: T });
-	return page.$$eval('table tr', (trs) => trs.filter((tr) => tr.querySelector('td')).map((tr) => ({
+	return page.$$eval('table.sessions tbody tr', (trs) => trs.filter((tr) => tr.querySelector('td')).map((tr) => ({
 		text: tr.textContent,
 		current: tr.classList.contains('current'),
-		handle: tr.querySelector('td').textContent.replace(' (this one)', '').trim(),
+		handle: tr.querySelector('td code').textContent.trim(),
+		ua: tr.querySelector('.device').getAttribute('title'),
 		revoke: !!tr.querySelector('form[action$="/revoke"] button'),
 	})));
 }
@@ -184,12 +185,13 @@ try {
 		const resp = await A.goto(`${BASE}/session/account`);
 		eq(resp.status(), 200, 'status');
 		eq(path(A), '/session/account', 'URL');
-		eq(await A.title(), TITLE, '<title>');
+		eq(await A.title(), `Your account — ${TITLE}`, '<title>');
 		eq((await A.textContent('h1')).trim(), 'Your account', '<h1>');
 		eq((await A.textContent('main p strong')).trim(), U1, 'signed-in user');
 		const rows = await sessionRows(A);
 		eq(rows.length, 1, 'session rows');
-		assert(rows[0].current && rows[0].text.includes('(this one)'), `row not marked: ${rows[0].text}`);
+		assert(rows[0].current && rows[0].text.includes('This device'), `row not marked: ${rows[0].text}`);
+		assert(/ on /.test(rows[0].text) && rows[0].text.includes('just now'), `device name / relative time: ${rows[0].text}`);
 		assert(rows[0].revoke, 'no revoke button');
 		assert(/^[0-9a-f]{12}$/.test(rows[0].handle), `handle: ${rows[0].handle}`);
 		assert(await A.isVisible('button:text-is("Sign out")'), 'Sign out button');
@@ -220,7 +222,7 @@ try {
 		eq(rows.length, 2, 'rows after the second sign-in');
 		eq(rows.filter((x) => x.current).length, 1, 'rows marked current');
 		const other = rows.find((x) => !x.current);
-		assert(other.text.includes('second-context'), `other row does not show B's browser: ${other.text}`);
+		assert(other.ua.includes('second-context'), `other row does not carry B's user agent: ${other.ua}`);
 		await shot(A, 'account-two-sessions.png');
 
 		const row = A.locator('table tr', { hasText: other.handle });

@@ -833,7 +833,11 @@ class Gateway:
                              "pwhash": u["pwhash"].decode(), "admin": num(u["admin"]),
                              "locked": num(u["locked"]), "must_reset": num(u["must_reset"]),
                              "pw_changed_at": num(u["pw_changed_at"]),
-                             "created_at": num(u["created_at"])})
+                             "created_at": num(u["created_at"]),
+                             "mfa_secret": u.get("mfa_secret"),
+                             "mfa_last_step": num(u.get("mfa_last_step")) or 0,
+                             "mfa_recovery": u.get("mfa_recovery"),
+                             "mfa_recovery_used": num(u.get("mfa_recovery_used")) or 0})
         elif table == "sessions":
             for k in keys(b"s:*"):
                 v = h(k)
@@ -846,7 +850,8 @@ class Gateway:
                              "expires_at": num(v["expires_at"]),
                              "pw_changed_at": num(v["pw_changed_at"]),
                              "request_count": num(v["request_count"]),
-                             "ip": v["ip"].decode(), "user_agent": v["ua"].decode()})
+                             "ip": v["ip"].decode(), "user_agent": v["ua"].decode(),
+                             "remember": num(v.get("remember")) or 0})
         elif table == "cache":
             seq = r.call("ZRANGE", p + b"cache", 0, -1, "WITHSCORES")
             seqs = {seq[i]: int(float(seq[i + 1])) for i in range(0, len(seq), 2)}
@@ -868,6 +873,15 @@ class Gateway:
                 rows.append({"kind": "u" if kind == b"u" else "i", "key": key.decode(),
                              "count": num(v["count"]), "first_at": num(v["first_at"]),
                              "last_at": num(v["last_at"])})
+        elif table == "mfa_pending":
+            for k in keys(b"mp:*"):
+                v = r.call("GET", k)
+                if v is None:
+                    continue
+                uid, exp, enrol = v.split()
+                rows.append({"hash": bytes.fromhex(k[len(p) + 3:].decode()),
+                             "user_id": int(uid), "expires_at": int(exp),
+                             "enrol": int(enrol)})
         else:
             raise AssertionError("no Redis rows for table %s" % table)
         return rows

@@ -665,6 +665,85 @@ CONTRACT_TEST(cache_expired_delete)
 	CHECK_INT(store_cache_delete(s, id, "k", 149), STORE_NOTFOUND);
 }
 
+/*
+ * Second factor (mfa.c's store calls): set/read back/remove; a TOTP step
+ * is spent only if later than the last; a recovery code once; half-done
+ * sign-ins expire at their time and go on delete.
+ */
+CONTRACT_TEST(second_factor)
+{
+	struct user_mfa m;
+	struct user u;
+	struct mfa_pending p, got;
+	int64_t id = add_user(s, "mfa-user");
+
+	memset(&m, 0, sizeof m);
+	memset(m.secret, 0xa5, 60);
+	m.secret[7] = 0;	/* binary-safe: a NUL inside */
+	m.secret_len = 60;
+	m.last_step = 1000;
+	memset(m.recovery, 0x5a, sizeof m.recovery);
+	CHECK_INT(store_user_mfa_consume(s, id, 2000, -1), STORE_NOTFOUND);
+	CHECK_INT(store_user_set_mfa(s, id, &m), STORE_OK);
+	CHECK_INT(store_user_set_mfa(s, id + 999, &m), STORE_NOTFOUND);
+	CHECK_INT(store_user_by_id(s, id, &u), STORE_OK);
+	CHECK_INT((long long)u.mfa.secret_len, 60);
+	CHECK(memcmp(u.mfa.secret, m.secret, 60) == 0);
+	CHECK(memcmp(u.mfa.recovery, m.recovery, sizeof m.recovery) == 0);
+	CHECK_INT(u.mfa.last_step, 1000);
+	CHECK_INT(u.mfa.recovery_used, 0);
+
+	CHECK_INT(store_user_mfa_consume(s, id, 1000, -1), STORE_NOTFOUND);
+	CHECK_INT(store_user_mfa_consume(s, id, 999, -1), STORE_NOTFOUND);
+	CHECK_INT(store_user_mfa_consume(s, id, 1001, -1), STORE_OK);
+	CHECK_INT(store_user_mfa_consume(s, id, 1001, -1), STORE_NOTFOUND);
+	CHECK_INT(store_user_mfa_consume(s, id, 0, 3), STORE_OK);
+	CHECK_INT(store_user_mfa_consume(s, id, 0, 3), STORE_NOTFOUND);
+	CHECK_INT(store_user_mfa_consume(s, id, 0, 9), STORE_OK);
+	CHECK_INT(store_user_mfa_consume(s, id, 0, 10), STORE_ERROR);
+	CHECK_INT(store_user_by_name(s, "mfa-user", &u), STORE_OK);
+	CHECK_INT(u.mfa.last_step, 1001);
+	CHECK_INT(u.mfa.recovery_used, (1 << 3) | (1 << 9));
+
+	CHECK_INT(store_user_set_mfa(s, id, NULL), STORE_OK);
+	CHECK_INT(store_user_by_id(s, id, &u), STORE_OK);
+	CHECK_INT((long long)u.mfa.secret_len, 0);
+	CHECK_INT(store_user_mfa_consume(s, id, 5000, -1), STORE_NOTFOUND);
+	CHECK_INT(store_user_mfa_consume(s, id, 0, 1), STORE_NOTFOUND);
+
+	memset(&p, 0, sizeof p);
+	memset(p.hash, 0x42, sizeof p.hash);
+	p.user_id = id;
+	p.expires_at = 400;
+	p.enrol = true;
+	CHECK_INT(store_mfa_pending_put(s, &p, 100), STORE_OK);
+	CHECK_INT(store_mfa_pending_get(s, p.hash, 399, &got), STORE_OK);
+	CHECK_INT(got.user_id, id);
+	CHECK_INT(got.expires_at, 400);
+	CHECK(got.enrol);
+	CHECK_INT(store_mfa_pending_get(s, p.hash, 400, &got), STORE_NOTFOUND);
+	CHECK_INT(store_mfa_pending_del(s, p.hash), STORE_OK);
+	CHECK_INT(store_mfa_pending_get(s, p.hash, 100, &got), STORE_NOTFOUND);
+	CHECK_INT(store_mfa_pending_del(s, p.hash), STORE_NOTFOUND);
+}
+
+/* The remember flag of a session is stored and read back. */
+CONTRACT_TEST(session_remember)
+{
+	struct session ss, got;
+	int64_t id = add_user(s, "rem");
+
+	make_session(&ss, 7, id, 100, 5000);
+	ss.remember = true;
+	CHECK_INT(store_session_create(s, &ss), STORE_OK);
+	CHECK_INT(store_session_get(s, ss.hash, &got), STORE_OK);
+	CHECK(got.remember);
+	make_session(&ss, 8, id, 100, 5000);
+	CHECK_INT(store_session_create(s, &ss), STORE_OK);
+	CHECK_INT(store_session_get(s, ss.hash, &got), STORE_OK);
+	CHECK(!got.remember);
+}
+
 /* From the django branch: import all or nothing, rehash, must_reset. */
 CONTRACT_TEST(user_import_and_rehash)
 {
