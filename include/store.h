@@ -149,6 +149,15 @@ int	store_user_import(struct store *, const struct user *users, size_t n,
 int	store_session_create(struct store *, const struct session *);
 int	store_session_get(struct store *,
 	    const unsigned char hash[SESSION_HASH_BYTES], struct session *);
+/*
+ * validate's read: the session row and its user in one query.
+ * STORE_NOTFOUND when there is no session row; with a row, *user_found
+ * says whether its user exists (u is zeroed when not). u->pwhash is left
+ * empty: the hash is never needed to validate.
+ */
+int	store_session_get_with_user(struct store *,
+	    const unsigned char hash[SESSION_HASH_BYTES], struct session *,
+	    struct user *, bool *user_found);
 /* Record activity: last_seen, expires_at, ip, ua, request_count += 1. */
 int	store_session_touch(struct store *, const struct session *);
 int	store_session_delete(struct store *,

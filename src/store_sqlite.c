@@ -49,6 +49,7 @@ enum st {
 	ST_USER_REHASH,
 	ST_SESSION_CREATE,
 	ST_SESSION_GET,
+	ST_SESSION_GET_WITH_USER,
 	ST_SESSION_TOUCH,
 	ST_SESSION_DELETE,
 	ST_SESSION_DELETE_HANDLE,
@@ -126,6 +127,18 @@ static const struct {
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", 1 },
 	[ST_SESSION_GET] = { "SELECT " SESSION_COLS " FROM sessions "
 	    "WHERE hash = ?1", 1 },
+	/*
+	 * validate's one read: the session and its user in one step. LEFT
+	 * JOIN, so a row whose user is gone is told apart from no row (u.id
+	 * NULL). pwhash is not read: validate never needs it.
+	 */
+	[ST_SESSION_GET_WITH_USER] = { "SELECT s.hash, s.handle, s.user_id, "
+	    "s.created_at, s.last_seen, s.expires_at, s.pw_changed_at, "
+	    "s.request_count, s.ip, s.user_agent, "
+	    "u.id, u.name, '', u.admin, u.locked, u.pw_changed_at, "
+	    "u.created_at, u.must_reset "
+	    "FROM sessions AS s LEFT JOIN users AS u ON u.id = s.user_id "
+	    "WHERE s.hash = ?1", 1 },
 	[ST_SESSION_TOUCH] = { "UPDATE sessions SET last_seen = ?2, "
 	    "expires_at = ?3, ip = ?4, user_agent = ?5, "
 	    "request_count = request_count + 1 WHERE hash = ?1", 1 },
@@ -713,18 +726,25 @@ store_probe_write(struct store *s)
 
 /* ---- users ---- */
 
+/* The USER_COLS columns, starting at column c0 (0, or after a session). */
+static void
+read_user_at(sqlite3_stmt *st, int c0, struct user *u)
+{
+	memset(u, 0, sizeof *u);
+	u->id = sqlite3_column_int64(st, c0);
+	col_text(st, c0 + 1, u->name, sizeof u->name);
+	col_text(st, c0 + 2, u->pwhash, sizeof u->pwhash);
+	u->admin = sqlite3_column_int(st, c0 + 3) != 0;
+	u->locked = sqlite3_column_int(st, c0 + 4) != 0;
+	u->pw_changed_at = sqlite3_column_int64(st, c0 + 5);
+	u->created_at = sqlite3_column_int64(st, c0 + 6);
+	u->must_reset = sqlite3_column_int(st, c0 + 7) != 0;
+}
+
 static void
 read_user(sqlite3_stmt *st, struct user *u)
 {
-	memset(u, 0, sizeof *u);
-	u->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, u->name, sizeof u->name);
-	col_text(st, 2, u->pwhash, sizeof u->pwhash);
-	u->admin = sqlite3_column_int(st, 3) != 0;
-	u->locked = sqlite3_column_int(st, 4) != 0;
-	u->pw_changed_at = sqlite3_column_int64(st, 5);
-	u->created_at = sqlite3_column_int64(st, 6);
-	u->must_reset = sqlite3_column_int(st, 7) != 0;
+	read_user_at(st, 0, u);
 }
 
 static int
@@ -1018,6 +1038,29 @@ store_session_get(struct store *s, const unsigned char hash[SESSION_HASH_BYTES],
 		goto out;
 	if ((rc = row(s, st, "read session")) == STORE_OK)
 		read_session(st, ss);
+out:
+	stmt_done(st);
+	return rc;
+}
+
+/* Columns 0..9 are the session, 10.. the user (u.id NULL: no user). */
+int
+store_session_get_with_user(struct store *s,
+    const unsigned char hash[SESSION_HASH_BYTES], struct session *ss,
+    struct user *u, bool *user_found)
+{
+	sqlite3_stmt *st = stmt(s, ST_SESSION_GET_WITH_USER);
+	int rc = STORE_ERROR;
+
+	if (st == NULL)
+		return STORE_ERROR;
+	if (bind(s, st, "b", hash, (size_t)SESSION_HASH_BYTES) == -1)
+		goto out;
+	if ((rc = row(s, st, "read session")) == STORE_OK) {
+		read_session(st, ss);
+		*user_found = sqlite3_column_type(st, 10) != SQLITE_NULL;
+		read_user_at(st, 10, u);
+	}
 out:
 	stmt_done(st);
 	return rc;
