@@ -232,6 +232,14 @@ int	store_cleanup_cache(struct store *, int64_t now, int64_t batch,
 int	store_cleanup_failures(struct store *, int64_t now, int64_t keep,
 	    int64_t *deleted);
 
+/*
+ * A PASSIVE WAL checkpoint (never waits for a reader or writer): frames
+ * in the WAL and frames copied back, for the caller's curiosity. STORE_OK
+ * also when readers kept it from finishing; the WAL file is truncated to
+ * 64 MiB (journal_size_limit) whenever a checkpoint lets it restart.
+ */
+int	store_checkpoint(struct store *, int *wal_frames, int *checkpointed);
+
 /* Bytes used by the database file (page_count * page_size). */
 int	store_db_size(struct store *, int64_t *bytes);
 

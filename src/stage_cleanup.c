@@ -56,6 +56,13 @@ pass(struct request *r, int64_t *sessions, int64_t *cache)
 		sweep_failed(r);
 		return;
 	}
+	/*
+	 * The sweep's deletes sit in the WAL; copy them back now, while no
+	 * request waits on this thread, so the WAL stays small under load.
+	 */
+	if (*sessions + *cache > 0 &&
+	    store_checkpoint(r->w->store, NULL, NULL) != STORE_OK)
+		sweep_failed(r);
 	stats_flush(srv, r->w->store);
 }
 
