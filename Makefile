@@ -82,7 +82,7 @@ deps:
 	    libcjson-dev libinih-dev nginx-light curl sqlite3 jq \
 	    python3 python3-pytest valgrind \
 	    libssl-dev libargon2-dev python3-django python3-argon2 gunicorn \
-	    logrotate
+	    logrotate wrk
 
 # Integration tests with the daemon and CLI under valgrind memcheck.
 valgrind: $(B)/sessiongw
@@ -93,9 +93,12 @@ valgrind: $(B)/sessiongw
 browser: $(B)/sessiongw
 	SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw sh tests/browser/run.sh
 
-# Throughput and memory against a do-nothing FastCGI responder (bench/).
+# Throughput, latency, memory and WAL size at 1,000,000 sessions against a
+# do-nothing FastCGI responder and the seed's Django stack (bench/README.md);
+# writes bench/results/latest.md. BENCH_QUICK=1: the CI smoke run (< 1 min).
 bench: $(B)/sessiongw
-	SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw sh bench/run.sh
+	BENCH_QUICK=$(BENCH_QUICK) SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw \
+	    sh bench/run.sh
 
 demo: $(B)/sessiongw
 	sh tools/demo.sh
