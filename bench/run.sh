@@ -18,6 +18,7 @@
 #   BENCH_STORM (100000 / 5000)       expired sessions and expired cache rows
 #   BENCH_CACHE_ROWS (100000 / 5000)  live cache rows in the big store
 #   BENCH_WAL_SECS (600 / 5)          sustained mixed load for the WAL figure
+#   BENCH_ACTIVITY_INTERVAL (30)      [session] activity_interval of both stores
 #   BENCH_DJANGO=0  BENCH_LOGIN=0  BENCH_FLOOD=0  BENCH_LOCKED=0  skip parts
 #   BENCH_ONLY=locked         only the write-locked validate scenario
 #   BENCH_KEEP=1              keep the work directory (databases, logs)
@@ -49,6 +50,7 @@ else
 	WAL_SECS=${BENCH_WAL_SECS:-600}
 fi
 SMALL=1000			# the small store: 1,000 live sessions
+ACTIVITY=${BENCH_ACTIVITY_INTERVAL:-30}
 ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNS:-16}
 WT=${BENCH_WRK_THREADS:-2}
@@ -105,6 +107,8 @@ socket_mode = 0666
 
 [session]
 cookie_secure = false
+; BENCH_ACTIVITY_INTERVAL (30; 1 is the default of a fresh install)
+activity_interval = $ACTIVITY
 
 [cache]
 ; the big store holds BENCH_CACHE_ROWS rows: no cull during the bench
@@ -563,7 +567,8 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 	echo "nginx $(nginx -v 2>&1 | sed 's/.*\///'), 1 worker, access_log off; wrk -t$WT -c$CONNS -d$DUR per scenario,"
 	echo "$ROUNDS interleaved rounds, **median** (spread = min–max of the rounds); quick mode: $QUICK."
 	echo "Big store: $BIG live sessions, wrk rotating over $TOKENS of them, $CACHE_ROWS cache rows;"
-	echo "small store: $SMALL live sessions (all rotated). sessiongw threads = $THREADS, null responder threads = $THREADS,"
+	echo "small store: $SMALL live sessions (all rotated). sessiongw threads = $THREADS, activity_interval = $ACTIVITY,"
+	echo "null responder threads = $THREADS,"
 	echo "Django: gunicorn $DJ_WORKERS sync workers. Seeding took ${SEED_SECS}s; whole run $(( $(date +%s) - T0 ))s."
 	echo
 	report_rows
