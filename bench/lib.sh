@@ -65,13 +65,14 @@ wrk_row() {
 	          rps, p50, p99, max, total, non2xx, err }' "$1"
 }
 
-# measure NAME BASE PID DB WRK-ARGS...: one wrk run, one all.tsv line.
+# measure NAME BASE PID DB WRK-ARGS...: one wrk run (MDUR, else DUR long),
+# one all.tsv line.
 # PID and DB are the daemon and database the row's RSS and WAL come from
 # ("-" for none).
 measure() {
 	_name=$1 _base=$2 _pid=$3 _db=$4; shift 4
 	_out=$W/wrk-$_name.$ROUND.txt
-	wrk -t"$WT" -c"$CONNS" -d"$DUR" --latency "$@" >"$_out" 2>&1 ||
+	wrk -t"$WT" -c"$CONNS" -d"${MDUR:-$DUR}" --latency "$@" >"$_out" 2>&1 ||
 	    die "wrk failed for $_name: $(cat "$_out")"
 	_rss=0; _wal=0
 	[ "$_pid" != - ] && _rss=$(rss_kb "$_pid")
