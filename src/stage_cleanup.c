@@ -35,6 +35,21 @@ sweep_failed(struct request *r)
 	}
 }
 
+/*
+ * The sweep's deletes (and every activity write since the last pass) sit
+ * in the WAL; copy them back now, after the response and the audit line,
+ * so the WAL stays bounded under load (store_checkpoint). Bookkeeping: the
+ * short wait, and a busy store is no fault.
+ */
+static void
+checkpoint(struct request *r)
+{
+	store_set_wait(r->w->store, STORE_WAIT_BOOKKEEPING_MS);
+	if (store_checkpoint(r->w->store, NULL, NULL) != STORE_OK)
+		sweep_failed(r);
+	store_set_wait(r->w->store, STORE_WAIT_WRITE_MS);
+}
+
 static void
 pass(struct request *r, int64_t *sessions, int64_t *cache)
 {
@@ -56,13 +71,6 @@ pass(struct request *r, int64_t *sessions, int64_t *cache)
 		sweep_failed(r);
 		return;
 	}
-	/*
-	 * The sweep's deletes (and every activity write since the last pass)
-	 * sit in the WAL; copy them back now, after the response, so the WAL
-	 * stays bounded under load (store_checkpoint).
-	 */
-	if (store_checkpoint(r->w->store, NULL, NULL) != STORE_OK)
-		sweep_failed(r);
 	stats_flush(srv, r->w->store);
 }
 
@@ -86,14 +94,16 @@ stage_cleanup(struct request *r)
 	atomic_fetch_add(&srv->metrics.cleanup_sessions,
 	    (unsigned long long)sessions);
 	atomic_fetch_add(&srv->metrics.cleanup_cache, (unsigned long long)cache);
-	if (sessions == 0 && cache == 0)
-		return STAGE_NEXT;
-	a.detail = cJSON_CreateObject();
-	if (a.detail != NULL) {
-		cJSON_AddNumberToObject(a.detail, "sessions", (double)sessions);
-		cJSON_AddNumberToObject(a.detail, "cache", (double)cache);
-		cJSON_AddStringToObject(a.detail, "source", "daemon");
+	if (sessions > 0 || cache > 0) {
+		a.detail = cJSON_CreateObject();
+		if (a.detail != NULL) {
+			cJSON_AddNumberToObject(a.detail, "sessions",
+			    (double)sessions);
+			cJSON_AddNumberToObject(a.detail, "cache", (double)cache);
+			cJSON_AddStringToObject(a.detail, "source", "daemon");
+		}
+		audit_write(&a);
 	}
-	audit_write(&a);
+	checkpoint(r);
 	return STAGE_NEXT;
 }
