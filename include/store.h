@@ -236,7 +236,7 @@ int	store_cleanup_failures(struct store *, int64_t now, int64_t keep,
  * A PASSIVE WAL checkpoint, then, if the WAL is still over 16 MiB of
  * frames, a RESTART that waits at most the connection's busy wait for
  * readers: frames in the WAL and frames copied back, for the caller's
- * curiosity. STORE_OK also when busy; the WAL file is truncated to 64 MiB
+ * curiosity. STORE_OK also when busy; the WAL file is truncated to 16 MiB
  * (journal_size_limit) whenever a checkpoint lets it restart.
  */
 int	store_checkpoint(struct store *, int *wal_frames, int *checkpointed);
