@@ -6,7 +6,7 @@
 #   make deps       install the Debian packages needed to build and test
 #   make browser    sign-in pages in headless Chromium
 #   make valgrind   integration tests with sessiongw under valgrind
-#   make bench      throughput/memory vs a do-nothing FastCGI responder
+#   make bench      1,000,000 sessions vs a do-nothing FastCGI responder and Django
 #   make demo       run it behind nginx on 127.0.0.1:8080 (./demo/)
 #   make install    PREFIX=/usr/local DESTDIR=
 
