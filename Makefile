@@ -11,7 +11,7 @@
 #   make deps       install the Debian packages needed to build and test
 #   make browser    sign-in pages in headless Chromium
 #   make valgrind   integration tests with sessiongw under valgrind
-#   make bench      throughput/memory vs a do-nothing FastCGI responder
+#   make bench      1,000,000 sessions vs a do-nothing FastCGI responder and Django
 #   make demo       run it behind nginx on 127.0.0.1:8080 (./demo/)
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -150,7 +150,7 @@ deps:
 	    libcjson-dev libinih-dev nginx-light curl sqlite3 jq \
 	    python3 python3-pytest valgrind clang libclang-rt-dev \
 	    libssl-dev libargon2-dev python3-django python3-argon2 gunicorn \
-	    logrotate libhiredis-dev redis-server liboath-dev libqrencode-dev
+	    logrotate libhiredis-dev redis-server liboath-dev libqrencode-dev wrk
 
 # Integration tests with the daemon and CLI under valgrind memcheck.
 valgrind: $(B)/sessiongw
@@ -161,9 +161,12 @@ valgrind: $(B)/sessiongw
 browser: $(B)/sessiongw
 	SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw sh tests/browser/run.sh
 
-# Throughput and memory against a do-nothing FastCGI responder (bench/).
+# Throughput, latency, memory and WAL size at 1,000,000 sessions against a
+# do-nothing FastCGI responder and the seed's Django stack (bench/README.md);
+# writes bench/results/latest.md. BENCH_QUICK=1: the CI smoke run (< 1 min).
 bench: $(B)/sessiongw
-	SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw sh bench/run.sh
+	BENCH_QUICK=$(BENCH_QUICK) SESSIONGW_BIN=$(CURDIR)/$(B)/sessiongw \
+	    sh bench/run.sh
 
 demo: $(B)/sessiongw
 	sh tools/demo.sh

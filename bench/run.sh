@@ -1,201 +1,229 @@
 #!/bin/sh
-# sessiongw benchmark: throughput, latency and memory against a baseline
-# measured in the same run (a do-nothing libfcgi responder behind the same
-# nginx). See bench/README.md.
+# sessiongw benchmark: throughput, latency, memory and WAL size at a real
+# site's size, each as a ratio to a baseline measured in the same run (a
+# do-nothing libfcgi responder behind the same nginx), plus the seed's own
+# Django stack side by side. See bench/README.md.
 #
-#     make bench
+#     make bench                   # full run (about 20 minutes)
+#     make bench BENCH_QUICK=1     # CI smoke run, under a minute
 #     SESSIONGW_BIN=build/sessiongw sh bench/run.sh
 #
-# Knobs (environment): BENCH_DURATION (5s), BENCH_ROUNDS (2, best kept),
-# BENCH_CONNS (16),
-# BENCH_WRK_THREADS (2), BENCH_THREADS (8, daemon and baseline threads),
-# BENCH_LOGIN=0 to skip the login scenario, BENCH_FLOOD=0 to skip validate
-# during a login flood, BENCH_THREADS2=0 to skip the threads=2 rerun,
-# BENCH_LOCKED=0 to skip validate under a write lock, BENCH_ONLY=locked to
-# run only that scenario, BENCH_REDIS=0 to skip the Redis backend rows,
-# BENCH_KEEP=1 to keep the whole work directory.
+# Knobs (environment), full / quick defaults:
+#   BENCH_QUICK (0)          1 = tiny rounds and seeds, no login/flood/locked
+#   BENCH_DURATION (5s / 1s) wrk time per scenario per round
+#   BENCH_ROUNDS (3 / 3)     interleaved rounds (A B A B ...), median kept
+#   BENCH_CONNS (16)  BENCH_WRK_THREADS (2)  BENCH_THREADS (8, daemon and null)
+#   BENCH_SESSIONS (1000000 / 20000)  live sessions in the big store
+#   BENCH_TOKENS (10000 / 2000)       distinct sessions wrk rotates over
+#   BENCH_STORM (100000 / 5000)       expired sessions and expired cache rows
+#   BENCH_CACHE_ROWS (100000 / 5000)  live cache rows in the big store
+#   BENCH_WAL_SECS (600 / 3)          sustained mixed load for the WAL figure
+#   BENCH_ACTIVITY_INTERVAL (30)      [session] activity_interval of both stores
+#   BENCH_DJANGO=0  BENCH_LOGIN=0  BENCH_FLOOD=0  BENCH_LOCKED=0  skip parts
+#   BENCH_ONLY=locked         only the write-locked validate scenario
+#   BENCH_KEEP=1              keep the work directory (databases, logs)
 #
-# Everything runs on 127.0.0.1 and in a fresh temp directory; nothing is
-# written to the repository. Every process started here is stopped by PID
-# on exit.
+# Everything runs on 127.0.0.1 and unix sockets in a fresh temp directory;
+# the only file written to the repository is bench/results/latest.md
+# (gitignored). Every process started here is stopped by PID on exit.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 BIN=${SESSIONGW_BIN:-$ROOT/build/sessiongw}
-DUR=${BENCH_DURATION:-5s}
-ROUNDS=${BENCH_ROUNDS:-2}
+PY=/usr/bin/python3		# Debian's, where python3-django lives
+QUICK=${BENCH_QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+	DUR=${BENCH_DURATION:-1s}
+	BIG=${BENCH_SESSIONS:-20000}
+	TOKENS=${BENCH_TOKENS:-2000}
+	STORM=${BENCH_STORM:-5000}
+	CACHE_ROWS=${BENCH_CACHE_ROWS:-5000}
+	WAL_SECS=${BENCH_WAL_SECS:-3}
+	: "${BENCH_LOGIN:=0}" "${BENCH_FLOOD:=0}" "${BENCH_LOCKED:=0}"
+else
+	DUR=${BENCH_DURATION:-5s}
+	BIG=${BENCH_SESSIONS:-1000000}
+	TOKENS=${BENCH_TOKENS:-10000}
+	STORM=${BENCH_STORM:-100000}
+	CACHE_ROWS=${BENCH_CACHE_ROWS:-100000}
+	WAL_SECS=${BENCH_WAL_SECS:-600}
+fi
+SMALL=1000			# the small store: 1,000 live sessions
+ACTIVITY=${BENCH_ACTIVITY_INTERVAL:-30}
+ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNS:-16}
 WT=${BENCH_WRK_THREADS:-2}
 THREADS=${BENCH_THREADS:-8}
-NGX_WORKERS=1
+SEED_USERS=1000
 USER_NAME=bench
 USER_PASS=bench-password-123
+OUT_DIR=$ROOT/bench/results
+T0=$(date +%s)
 
-die() { echo "bench: $*" >&2; exit 1; }
 [ -x "$BIN" ] || die "no daemon binary at $BIN (make first)"
 command -v nginx >/dev/null 2>&1 || die "nginx not installed (make deps)"
 command -v curl >/dev/null 2>&1 || die "curl not installed"
+command -v wrk >/dev/null 2>&1 || die "wrk not installed (make deps)"
 pkg-config --exists fcgi || die "libfcgi-dev not installed (make deps)"
-if ! command -v wrk >/dev/null 2>&1; then
-	echo "bench: installing wrk (apt-get install -y wrk)"
-	apt-get install -y wrk >/dev/null 2>&1 ||
-	    die "wrk missing and apt-get install wrk failed"
-fi
+[ "${BENCH_DJANGO:-1}" = 0 ] || "$PY" -c 'import django, gunicorn' 2>/dev/null ||
+    die "python3-django / gunicorn missing (make deps), or BENCH_DJANGO=0"
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/sessiongw-bench.XXXXXX")
-RESULTS=$W/results-latest.txt
-DAEMON_PID=
-NULL_PID=
-LOCK_PID=
-
-stop_pid() {	# stop_pid PID: TERM, wait up to 2 s, then KILL
-	[ -n "$1" ] || return 0
-	kill -TERM "$1" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 20 ]; do
-		sleep 0.1; i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
+DB_S=$W/small.db		# 1,000 sessions + the login user (daemon S)
+DB_B=$W/big.db			# BIG sessions, cache rows (daemon B)
+PID_S= PID_B= NULL_PID= LOCK_PID= GUNI_PID= NGX_A= NGX_B=
+: >"$W/all.tsv"
 
 cleanup() {
 	set +e
 	stop_pid "$LOCK_PID"
-	stop_pid "$REDIS_PID"
-	[ -f "$W/nginx/nginx.pid" ] && stop_pid "$(cat "$W/nginx/nginx.pid")"
-	stop_pid "$DAEMON_PID"
-	stop_pid "$NULL_PID"
+	[ -f "$W/ngxA/nginx.pid" ] && stop_pid "$(cat "$W/ngxA/nginx.pid")"
+	[ -f "$W/ngxB/nginx.pid" ] && stop_pid "$(cat "$W/ngxB/nginx.pid")"
+	stop_pid "$PID_S"; stop_pid "$PID_B"; stop_pid "$NULL_PID"
+	stop_pid "$GUNI_PID"
 	if [ "${BENCH_KEEP:-0}" != 1 ]; then
-		rm -rf "$W/redis"
-		# keep only the results and the logs
-		rm -rf "$W/www" "$W/nginx/body" "$W/nginx/fastcgi" \
-		    "$W/nginx/proxy" "$W/nginx/uwsgi" "$W/nginx/scgi" \
-		    "$W"/sessiongw.db* "$W/secret.key" "$W/null_responder" \
-		    "$W"/*.sock "$W"/*.lua "$W/cookies.txt" "$W/audit.log"
+		rm -rf "$W"/*.db "$W"/*.db-* "$W/django" "$W/www" \
+		    "$W"/ngx?/body "$W"/ngx?/fastcgi "$W"/ngx?/proxy \
+		    "$W"/ngx?/uwsgi "$W"/ngx?/scgi "$W/secret.key" \
+		    "$W"/*.sock "$W"/*cookies*.txt "$W/null_responder"
 	fi
-	[ -f "$RESULTS" ] && echo "bench: results in $RESULTS"
+	echo "bench: logs and raw wrk output in $W"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# --- free port on loopback ----------------------------------------------
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-    echo $((20000 + $$ % 20000)))
-URL=http://127.0.0.1:$PORT
-
-# --- baseline responder ---------------------------------------------------
-# shellcheck disable=SC2046
-cc -O2 -o "$W/null_responder" "$ROOT/bench/null_responder.c" \
-    $(pkg-config --cflags --libs fcgi) -lpthread ||
-    die "cannot build bench/null_responder.c"
-
-start_null() {	# start_null THREADS
-	rm -f "$W/null.sock"
-	"$W/null_responder" "$W/null.sock" "$1" >>"$W/null.log" 2>&1 &
-	NULL_PID=$!
-	wait_sock "$W/null.sock" || die "null responder did not start"
-}
-
-wait_sock() {
-	i=0
-	while [ ! -S "$1" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	[ -S "$1" ]
-}
-
-# --- sessiongw --------------------------------------------------------------
-write_conf() {	# write_conf THREADS
-	cat >"$W/sessiongw.conf" <<CONF
+# --- daemons: one config writer, two stores sharing the key ---------------
+write_conf() {	# write_conf NAME DB [CLEANUP-INTERVAL]: $W/NAME.conf, $W/NAME.sock
+	cat >"$W/$1.conf" <<CONF
 ; benchmark configuration: everything under $W
 [server]
-listen = unix:$W/sessiongw.sock
-threads = $1
-database = $W/sessiongw.db
-audit_log = $W/audit.log
+listen = unix:$W/$1.sock
+threads = $THREADS
+database = $2
+audit_log = $W/$1-audit.log
 secret_key_file = $W/secret.key
 socket_mode = 0666
 
 [session]
 cookie_secure = false
+; BENCH_ACTIVITY_INTERVAL (30; 1 is the default of a fresh install)
+activity_interval = $ACTIVITY
+
+[cache]
+; the big store holds BENCH_CACHE_ROWS rows: no cull during the bench
+max_entries = 1000000
+max_entries_per_user = 1000
+
+[cleanup]
+interval = ${3:-60}
 CONF
 }
 
-start_daemon() {
-	rm -f "$W/sessiongw.sock"
-	(cd "$W" && exec "$BIN" -c sessiongw.conf serve) >>"$W/sessiongw.log" 2>&1 &
-	DAEMON_PID=$!
-	wait_sock "$W/sessiongw.sock" ||
-	    { cat "$W/sessiongw.log" >&2; die "sessiongw did not start"; }
+start_daemon() {	# start_daemon NAME -> sets LAST_PID
+	rm -f "$W/$1.sock"
+	(cd "$W" && exec "$BIN" -c "$1.conf" serve) >>"$W/$1.log" 2>&1 &
+	LAST_PID=$!
+	wait_sock "$W/$1.sock" || { cat "$W/$1.log" >&2; die "sessiongw $1 did not start"; }
+}
+start_s() { start_daemon small; PID_S=$LAST_PID; }
+start_b() { start_daemon big; PID_B=$LAST_PID; }
+
+setup_store() {	# setup_store NAME
+	(cd "$W" && "$BIN" -c "$1.conf" setup-session-security) \
+	    >>"$W/setup.log" 2>&1 || { cat "$W/setup.log" >&2; die "setup $1 failed"; }
 }
 
-write_conf "$THREADS"
-(cd "$W" && "$BIN" -c sessiongw.conf setup-session-security) \
-    >"$W/setup.log" 2>&1 || { cat "$W/setup.log" >&2; die "setup failed"; }
-printf '%s\n' "$USER_PASS" | (cd "$W" && "$BIN" -c sessiongw.conf user add \
+write_conf small "$DB_S"
+write_conf big "$DB_B"
+setup_store small
+setup_store big
+printf '%s\n' "$USER_PASS" | (cd "$W" && "$BIN" -c small.conf user add \
     "$USER_NAME" --password-stdin) >>"$W/setup.log" 2>&1 ||
     { cat "$W/setup.log" >&2; die "user add failed"; }
-start_daemon
-start_null "$THREADS"
 
-# --- nginx ------------------------------------------------------------------
-mkdir -p "$W/nginx" "$W/www/app" "$W/www/base" "$W/www/static"
+echo "bench: seeding $SMALL sessions (small store) and $BIG sessions + $CACHE_ROWS cache rows (big store)"
+"$PY" "$ROOT/bench/seed.py" "$DB_S" "$W/secret.key" --users "$SEED_USERS" \
+    --sessions "$SMALL" --tokens "$SMALL" "$W/cookies-1k.txt" ||
+    die "seeding the small store failed"
+"$PY" "$ROOT/bench/seed.py" "$DB_B" "$W/secret.key" --users "$SEED_USERS" \
+    --sessions "$BIG" --tokens "$TOKENS" "$W/cookies-1m.txt" \
+    --cache "$CACHE_ROWS" || die "seeding the big store failed"
+SEED_SECS=$(( $(date +%s) - T0 ))
+start_s
+start_b
+
+# --- the baseline: a do-nothing FastCGI responder --------------------------
+# shellcheck disable=SC2046
+cc -O2 -o "$W/null_responder" "$ROOT/bench/null_responder.c" \
+    $(pkg-config --cflags --libs fcgi) -lpthread ||
+    die "cannot build bench/null_responder.c"
+"$W/null_responder" "$W/null.sock" "$THREADS" >>"$W/null.log" 2>&1 &
+NULL_PID=$!
+wait_sock "$W/null.sock" || die "null responder did not start"
+
+# --- the seed's stack: Django 3.2 on gunicorn ------------------------------
+DJ_WORKERS=$(( 2 * $(nproc) ))
+if [ "${BENCH_DJANGO:-1}" != 0 ]; then
+	mkdir -p "$W/django"
+	(cd "$ROOT/bench/django_baseline" && BENCH_DJANGO_DIR=$W/django \
+	    "$PY" seed_django.py "$SMALL" "$W/cookies-django.txt") \
+	    >>"$W/django.log" 2>&1 || { cat "$W/django.log" >&2; die "django seed failed"; }
+	BENCH_DJANGO_DIR=$W/django "$PY" -m gunicorn --workers "$DJ_WORKERS" \
+	    --bind "unix:$W/gunicorn.sock" --chdir "$ROOT/bench/django_baseline" \
+	    bsite.wsgi:application >>"$W/django.log" 2>&1 &
+	GUNI_PID=$!
+	i=0
+	while ! curl -s -o /dev/null --unix-socket "$W/gunicorn.sock" \
+	    http://x/django/validate && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+fi
+
+# --- nginx: one template, two instances -----------------------------------
+# A fronts the small daemon (and the null responder and Django), B the big
+# one. Both include the project's conf/nginx/sessiongw.conf verbatim, so
+# /session/validate and /app/ are exactly what a site runs; only the
+# upstream `sessiongw` differs.
+mkdir -p "$W/www/app" "$W/www/base" "$W/www/static"
 PAGE='<!doctype html><title>bench</title><p>protected page, 100 bytes or so of static html for the benchmark.</p>'
-for d in app base static; do
-	printf '%s\n' "$PAGE" >"$W/www/$d/index.html"
-done
+for d in app base static; do printf '%s\n' "$PAGE" >"$W/www/$d/index.html"; done
 
-# The baseline's FastCGI params: the same list conf/nginx/sessiongw.conf
-# gives /session/validate, so nginx does the same work for both upstreams.
-cat >"$W/nginx/null_params.conf" <<'CONF'
-fastcgi_pass_request_body off;
-fastcgi_param CONTENT_LENGTH    "";
-fastcgi_param CONTENT_TYPE      "";
-fastcgi_param REQUEST_METHOD    $request_method;
-fastcgi_param DOCUMENT_URI      $document_uri;
-fastcgi_param SCRIPT_NAME       $fastcgi_script_name;
-fastcgi_param REQUEST_URI       $request_uri;
-fastcgi_param QUERY_STRING      $query_string;
-fastcgi_param REMOTE_ADDR       $remote_addr;
-fastcgi_param REMOTE_PORT       $remote_port;
-fastcgi_param HTTPS             $https if_not_empty;
-fastcgi_param REQUEST_SCHEME    $scheme;
-fastcgi_param HTTP_HOST         $http_host;
-fastcgi_param SERVER_NAME       $server_name;
-fastcgi_param SERVER_PORT       $server_port;
-fastcgi_param SERVER_PROTOCOL   $server_protocol;
-fastcgi_param GATEWAY_INTERFACE CGI/1.1;
-fastcgi_param REQUEST_ID        $request_id;
-fastcgi_pass null;
-CONF
+# The baseline's FastCGI params: the list conf/nginx/sessiongw.conf gives
+# /session/validate, so nginx does the same work for both upstreams.
+sed -n '/^location = \/session\/validate {/,/^}/p' \
+    "$ROOT/conf/nginx/sessiongw.conf" | sed '1d;$d' |
+    sed 's/fastcgi_pass sessiongw;/fastcgi_pass null;/' >"$W/null_params.conf"
+grep -q 'fastcgi_pass null;' "$W/null_params.conf" ||
+    die "could not take the validate params from conf/nginx/sessiongw.conf"
 
-USER_LINE=
-[ "$(id -u)" = 0 ] && USER_LINE='user root;'
-cat >"$W/nginx/nginx.conf" <<CONF
-$USER_LINE
+write_nginx() {	# write_nginx DIR PORT SESSIONGW-SOCKET
+	mkdir -p "$1"
+	_user=
+	[ "$(id -u)" = 0 ] && _user='user root;'
+	cat >"$1/nginx.conf" <<CONF
+$_user
 daemon on;
-worker_processes $NGX_WORKERS;
-pid $W/nginx/nginx.pid;
-error_log $W/nginx/error.log;
+worker_processes 1;
+pid $1/nginx.pid;
+error_log $1/error.log;
 events { worker_connections 1024; }
 http {
     access_log off;
-    client_body_temp_path $W/nginx/body;
-    fastcgi_temp_path $W/nginx/fastcgi;
-    proxy_temp_path $W/nginx/proxy;
-    uwsgi_temp_path $W/nginx/uwsgi;
-    scgi_temp_path $W/nginx/scgi;
+    client_body_temp_path $1/body;
+    fastcgi_temp_path $1/fastcgi;
+    proxy_temp_path $1/proxy;
+    uwsgi_temp_path $1/uwsgi;
+    scgi_temp_path $1/scgi;
     keepalive_requests 1000000;
-    upstream sessiongw { server unix:$W/sessiongw.sock; }
+    upstream sessiongw { server unix:$3; }
     upstream null { server unix:$W/null.sock; }
+    upstream django { server unix:$W/gunicorn.sock; }
     server {
-        listen 127.0.0.1:$PORT;
+        listen 127.0.0.1:$2;
         root $W/www;
         include $ROOT/conf/nginx/sessiongw.conf;
-
-        # (1) nginx's own ceiling: no auth at all
         location /static/ { try_files \$uri \$uri/index.html =404; }
-
-        # (3) the real thing: auth_request to sessiongw
         location /app/ {
             auth_request /session/validate;
             auth_request_set \$sg_cookie \$upstream_http_set_cookie;
@@ -204,8 +232,6 @@ http {
             add_header X-Session-User \$sg_user;
             try_files \$uri \$uri/index.html =404;
         }
-
-        # (2) the baseline: the same, auth_request to the null responder
         location /base/ {
             auth_request /_null_auth;
             auth_request_set \$sg_cookie \$upstream_http_set_cookie;
@@ -214,22 +240,34 @@ http {
             add_header X-Session-User \$sg_user;
             try_files \$uri \$uri/index.html =404;
         }
-        location = /_null_auth { internal; include $W/nginx/null_params.conf; }
-
-        # (4b) the null responder reached directly, like /session/validate
-        location = /null/validate { include $W/nginx/null_params.conf; }
+        location = /_null_auth { internal; include $W/null_params.conf; }
+        location = /null/validate { include $W/null_params.conf; }
+        location /django/ {
+            proxy_pass http://django;
+            proxy_set_header Host \$http_host;
+        }
     }
 }
 CONF
-nginx -t -q -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log" ||
-    die "nginx config test failed"
-nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log" ||
-    die "nginx did not start"
-i=0
-while [ ! -s "$W/nginx/nginx.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	nginx -t -q -p "$1" -c "$1/nginx.conf" -e "$1/error.log" ||
+	    die "nginx config test failed ($1)"
+	nginx -p "$1" -c "$1/nginx.conf" -e "$1/error.log" || die "nginx did not start"
+	_i=0
+	while [ ! -s "$1/nginx.pid" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+}
+PORT_A=$(free_port); PORT_B=$(free_port)
+write_nginx "$W/ngxA" "$PORT_A" "$W/small.sock"
+write_nginx "$W/ngxB" "$PORT_B" "$W/big.sock"
+URL=http://127.0.0.1:$PORT_A	# small store
+URLB=http://127.0.0.1:$PORT_B	# big store
 
-# --- a session, a cache entry, a tampered cookie ------------------------------
+# --- a real login (small store), a tampered cookie, checks ------------------
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+check() {	# check WANT URL [curl args]: a scenario answers what it should
+	_want=$1; shift
+	_got=$(code "$@")
+	[ "$_got" = "$_want" ] || die "$* answered $_got, want $_want"
+}
 LOGIN_BODY="{\"username\":\"$USER_NAME\",\"password\":\"$USER_PASS\"}"
 c=$(curl -s -o "$W/login.json" -w '%{http_code}' -c "$W/cookies.txt" \
     -H 'Content-Type: application/json' -H "Origin: $URL" \
@@ -238,189 +276,207 @@ c=$(curl -s -o "$W/login.json" -w '%{http_code}' -c "$W/cookies.txt" \
 TOKEN=$(awk '$6 == "sessiongw" { print $7 }' "$W/cookies.txt")
 [ -n "$TOKEN" ] || die "no sessiongw cookie after login"
 COOKIE="sessiongw=$TOKEN"
-# tampered: change the first character of the tag (after the dot)
 TAG=${TOKEN#*.}
-ID=${TOKEN%%.*}
 first=$(printf '%s' "$TAG" | cut -c1)
-rest=$(printf '%s' "$TAG" | cut -c2-)
-if [ "$first" = A ]; then first=B; else first=A; fi
-BAD="sessiongw=$ID.$first$rest"
-
+[ "$first" = A ] && first=B || first=A
+BAD="sessiongw=${TOKEN%%.*}.$first$(printf '%s' "$TAG" | cut -c2-)"
 c=$(code -X PUT -b "$COOKIE" -H "Origin: $URL" -H 'Content-Type: text/plain' \
     --data-binary 'cached value for the benchmark' "$URL/session/cache/benchkey")
 [ "$c" = 204 ] || die "cache PUT answered $c"
 
-check() {	# check WANT URL [curl args]: a scenario answers what it should
-	want=$1; shift
-	got=$(code "$@")
-	[ "$got" = "$want" ] || die "$* answered $got, want $want"
-}
+C1K=$(head -n 1 "$W/cookies-1k.txt")
+C1M=$(sed -n "${TOKENS}p" "$W/cookies-1m.txt")
 check 200 "$URL/static/"
 check 200 "$URL/base/"
-check 200 -b "$COOKIE" "$URL/app/"
-check 401 "$URL/app/"
-check 200 -b "$COOKIE" "$URL/session/validate"
 check 200 "$URL/null/validate"
-check 200 -b "$COOKIE" "$URL/session/cache/benchkey"
+check 401 "$URL/app/"
+check 200 -b "$COOKIE" "$URL/app/"
+check 200 -H "Cookie: $C1K" "$URL/session/validate"
+check 200 -H "Cookie: $C1M" "$URLB/session/validate"
+check 200 -H "Cookie: $C1M" "$URLB/app/"
+check 200 -H "Cookie: $C1M" "$URLB/session/cache/k0"
+check 204 -X PUT -H "Cookie: $C1M" -H "Origin: $URLB" -H 'Content-Type: text/plain' \
+    --data-binary v "$URLB/session/cache/k1"
 check 401 -b "$BAD" "$URL/session/validate"
-
-# --- measuring ------------------------------------------------------------------
-mem() {	# mem PID -> "RSS_kB HWM_kB"
-	awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { print r + 0, h + 0 }' \
-	    "/proc/$1/status" 2>/dev/null || echo "0 0"
-}
-
-: >"$W/all.tsv"
-ROUND=1
-# run NAME BASELINE-NAME WRK-ARGS... : (round 1: warm up 1 s), then measure
-run() {
-	name=$1 base=$2; shift 2
-	[ "$ROUND" = 1 ] && { wrk -t"$WT" -c"$CONNS" -d1s "$@" >/dev/null 2>&1 || true; }
-	wrk -t"$WT" -c"$CONNS" -d"$DUR" --latency "$@" >"$W/wrk-$name.$ROUND.txt" 2>&1 ||
-	    die "wrk failed for $name: $(cat "$W/wrk-$name.$ROUND.txt")"
-	awk -v name="$name" -v base="$base" '
-	    function ms(v) {
-	        if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-	        if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-	        if (v ~ /m$/)  { sub(/m$/, "", v);  return v * 60000 }
-	        if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
-	        return v + 0 }
-	    /^Requests\/sec:/ { rps = $2 }
-	    $1 == "50%" { p50 = ms($2) }
-	    $1 == "99%" { p99 = ms($2) }
-	    /requests in/ { total = $1 }
-	    /Non-2xx or 3xx responses:/ { non2xx = $NF }
-	    /Socket errors:/ { gsub(/,/, ""); err = $4 + $6 + $8 + $10 }
-	    END { printf "%s\t%s\t%.0f\t%.2f\t%.2f\t%d\t%d\t%d\n",
-	          name, base, rps, p50, p99, total, non2xx, err }' \
-	    "$W/wrk-$name.$ROUND.txt" >>"$W/all.tsv"
-	tail -n 1 "$W/all.tsv" | awk -F'\t' -v r="$ROUND" '{ printf "  r%s %-18s %8s req/s  p50 %6s ms  p99 %6s ms  non-2xx %s  sock-err %s\n", r, $1, $3, $4, $5, $7, $8 }'
-}
-
-WRKV=$(wrk -v 2>&1 | head -n 1 || true)
-echo "bench: nginx 127.0.0.1:$PORT, $NGX_WORKERS worker; sessiongw and null responder $THREADS threads each;"
-echo "bench: wrk -t$WT -c$CONNS -d$DUR per scenario, $ROUNDS interleaved rounds (1 s warm-up in round 1); $(nproc) CPUs shared by all"
-MEM0_D=$(mem "$DAEMON_PID"); MEM0_N=$(mem "$NULL_PID")
-
-# Rounds are interleaved (every scenario once, then again), so a burst of
-# outside load hits one round of several scenarios rather than every round
-# of one; the report keeps each scenario's best round.
-# --- validate while another process holds the write lock ------------------
-# SPEC "Degrade, don't fail": the same validate load with the database
-# free and while a second process holds BEGIN EXCLUSIVE on it (what an open
-# sqlite3 shell, a VACUUM or a long migration does). The row ratio is
-# locked / unlocked throughput (goal >= 0.8); p99 is compared in the report.
-LOCKED_ROW=
-lock_db() {	# hold the write lock in another process until unlock_db
-	rm -f "$W/locked"
-	python3 -c '
-import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-c.execute("BEGIN EXCLUSIVE")
-open(sys.argv[2], "w").close()
-time.sleep(float(sys.argv[3]))
-' "$W/sessiongw.db" "$W/locked" 120 >>"$W/locker.log" 2>&1 &
-	LOCK_PID=$!
-	i=0
-	while [ ! -f "$W/locked" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	[ -f "$W/locked" ] || die "could not lock the database"
-}
-unlock_db() { stop_pid "$LOCK_PID"; LOCK_PID=; }
-scenario_locked() {
-	ROUND=1
-	while [ "$ROUND" -le "$ROUNDS" ]; do
-		run validate_unlocked -                 -H "Cookie: $COOKIE" "$URL/session/validate"
-		lock_db
-		# the lock is real: a write is refused (503 store_busy)
-		check 503 -X PUT -b "$COOKIE" -H "Origin: $URL" \
-		    -H 'Content-Type: text/plain' --data-binary x \
-		    "$URL/session/cache/benchkey"
-		check 200 -b "$COOKIE" "$URL/session/validate"
-		run validate_locked   validate_unlocked -H "Cookie: $COOKIE" "$URL/session/validate"
-		unlock_db
-		ROUND=$((ROUND + 1))
-	done
-	check 204 -X PUT -b "$COOKIE" -H "Origin: $URL" \
-	    -H 'Content-Type: text/plain' --data-binary 'cached value for the benchmark' \
-	    "$URL/session/cache/benchkey"
-	LOCKED_ROW=1
-}
-
-if [ "${BENCH_ONLY:-}" = locked ]; then
-	ROUNDS_MAIN=0
-	BENCH_LOGIN=0
-	BENCH_THREADS2=0
-	BENCH_FLOOD=0
-else
-	ROUNDS_MAIN=$ROUNDS
+if [ -n "$GUNI_PID" ]; then
+	check 200 -H "Cookie: $(head -n 1 "$W/cookies-django.txt")" "$URL/django/validate"
+	check 401 "$URL/django/validate"
 fi
 
-# PUT one key (replaced each time: the per-user quota is not the subject)
-put_lua() {	# put_lua FILE COOKIE
-	cat >"$1" <<LUA
-wrk.method = "PUT"
-wrk.body = "cached value for the benchmark"
-wrk.headers["Content-Type"] = "text/plain"
-wrk.headers["Origin"] = "$URL"
-wrk.headers["Cookie"] = "$2"
+# --- wrk scripts --------------------------------------------------------------
+# rotate.lua: every request carries a random cookie line of $BENCH_COOKIES;
+# BENCH_METHOD PUT sends a small body; BENCH_KEYS n appends /k0..k(n-1).
+cat >"$W/rotate.lua" <<'LUA'
+local cookies = {}
+for line in io.lines(os.getenv("BENCH_COOKIES")) do cookies[#cookies + 1] = line end
+local path = os.getenv("BENCH_PATH")
+local method = os.getenv("BENCH_METHOD") or "GET"
+local keys = tonumber(os.getenv("BENCH_KEYS") or "0")
+local origin = os.getenv("BENCH_ORIGIN") or ""
+function init(args)
+	math.randomseed(os.time() + math.floor(os.clock() * 1000000) + (args[1] or 0))
+end
+function request()
+	local p = path
+	if keys > 0 then p = p .. "k" .. math.random(0, keys - 1) end
+	local h = { Cookie = cookies[math.random(#cookies)] }
+	if method == "PUT" then
+		h["Content-Type"] = "text/plain"
+		h["Origin"] = origin
+		return wrk.format("PUT", p, h, "cached value for the benchmark")
+	end
+	return wrk.format(nil, p, h)
+end
 LUA
+KEYS_PER_USER=$(( CACHE_ROWS / SEED_USERS )); [ "$KEYS_PER_USER" -ge 1 ] || KEYS_PER_USER=1
+rot() {	# rot COOKIEFILE PATH [METHOD KEYS]: env for rotate.lua, then wrk args
+	export BENCH_COOKIES="$1" BENCH_PATH="$2" BENCH_METHOD="${3:-GET}" \
+	    BENCH_KEYS="${4:-0}" BENCH_ORIGIN="$URLB"
 }
-put_lua "$W/put.lua" "$COOKIE"
 
-ROUND=1
-while [ "$ROUND" -le "$ROUNDS_MAIN" ]; do
-	run static        -           "$URL/static/"
-	run base_null     -           "$URL/base/"
-	run app_sessiongw base_null   -H "Cookie: $COOKIE" "$URL/app/"
-	run null_direct   -           "$URL/null/validate"
-	run validate      null_direct -H "Cookie: $COOKIE" "$URL/session/validate"
-	run cache_get     null_direct -H "Cookie: $COOKIE" "$URL/session/cache/benchkey"
-	run cache_put     null_direct -s "$W/put.lua" "$URL/session/cache/benchkey"
-	run validate_bad  null_direct -H "Cookie: $BAD" "$URL/session/validate"
-	ROUND=$((ROUND + 1))
-done
+# --- the main rounds, interleaved ----------------------------------------------
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench: nginx A 127.0.0.1:$PORT_A (small store), B 127.0.0.1:$PORT_B (big store), 1 worker each;"
+echo "bench: wrk -t$WT -c$CONNS -d$DUR per scenario, $ROUNDS interleaved rounds, median reported; load average $LOAD_BEFORE; $(nproc) CPUs"
+# warm-up: page the big store's hot rows in, not measured
+rot "$W/cookies-1m.txt" /session/validate
+wrk -t"$WT" -c"$CONNS" -d2s -s "$W/rotate.lua" "$URLB" >/dev/null 2>&1 || true
 
-MEM1_D=$(mem "$DAEMON_PID"); MEM1_N=$(mem "$NULL_PID")
-AUDIT_BYTES=$(wc -c <"$W/audit.log" 2>/dev/null || echo 0)
+main_round() {
+	[ "$QUICK" = 1 ] || measure static - - - "$URL/static/"
+	measure null_direct - "$NULL_PID" - "$URL/null/validate"
+	rot "$W/cookies-1k.txt" /session/validate
+	measure validate_1k null_direct "$PID_S" "$DB_S" -s "$W/rotate.lua" "$URL"
+	rot "$W/cookies-1m.txt" /session/validate
+	measure validate_1m null_direct "$PID_B" "$DB_B" -s "$W/rotate.lua" "$URLB"
+	measure base_null - "$NULL_PID" - "$URL/base/"
+	rot "$W/cookies-1k.txt" /app/
+	measure app_1k base_null "$PID_S" "$DB_S" -s "$W/rotate.lua" "$URL"
+	rot "$W/cookies-1m.txt" /app/
+	measure app_1m base_null "$PID_B" "$DB_B" -s "$W/rotate.lua" "$URLB"
+	rot "$W/cookies-1m.txt" /session/cache/ GET "$KEYS_PER_USER"
+	measure cache_get null_direct "$PID_B" "$DB_B" -s "$W/rotate.lua" "$URLB"
+	rot "$W/cookies-1m.txt" /session/cache/ PUT "$KEYS_PER_USER"
+	measure cache_put null_direct "$PID_B" "$DB_B" -s "$W/rotate.lua" "$URLB"
+	[ "$QUICK" = 1 ] || measure validate_bad null_direct "$PID_S" "$DB_S" \
+	    -H "Cookie: $BAD" "$URL/session/validate"
+	if [ -n "$GUNI_PID" ]; then
+		rot "$W/cookies-django.txt" /django/validate
+		measure django validate_1k "$GUNI_PID" - -s "$W/rotate.lua" "$URL"
+	fi
+}
 
+if [ "${BENCH_ONLY:-}" != locked ]; then
+	ROUND=1
+	while [ "$ROUND" -le "$ROUNDS" ]; do
+		main_round
+		ROUND=$((ROUND + 1))
+	done
+fi
+RSS_B=$(rss_kb "$PID_B"); HWM_B=$(hwm_kb "$PID_B"); RSS_S=$(rss_kb "$PID_S")
+RSS_NULL=$(rss_kb "$NULL_PID")
+
+# --- cleanup storm ---------------------------------------------------------------
+# Each round restarts daemon B with [cleanup] interval = 1 (the first pass
+# starts 1 s into the load, then one a second) and loads validate for
+# STORM_DUR: an "idle" round with nothing to sweep, then a "storm" round
+# after STORM expired sessions and STORM expired cache rows were added.
+# The audit log's cleanup lines show the sweep ran inside the storm
+# round's wrk run.
+STORM_DUR=$DUR STORM_ROUNDS=$ROUNDS
+[ "$QUICK" = 1 ] && STORM_DUR=2s STORM_ROUNDS=1
+STORM_ROWS=
+storm_round() {	# storm_round NAME EXPIRED
+	stop_pid "$PID_B"; PID_B=
+	write_conf big "$DB_B" 1
+	if [ "$2" -gt 0 ]; then
+		"$PY" "$ROOT/bench/seed.py" "$DB_B" "$W/secret.key" \
+		    --users "$SEED_USERS" --expired-sessions "$2" \
+		    --expired-cache "$2" >>"$W/storm.log" 2>&1 ||
+		    die "seeding the storm failed"
+	fi
+	: >"$W/big-audit.log"
+	start_b
+	rot "$W/cookies-1m.txt" /session/validate
+	MDUR=$STORM_DUR measure "$1" validate_idle "$PID_B" "$DB_B" \
+	    -s "$W/rotate.lua" "$URLB"
+	if [ "$2" -gt 0 ]; then
+		STORM_ROWS="$STORM_ROWS$(grep '"event":"cleanup"' \
+		    "$W/big-audit.log" | sed "s/^/round $ROUND: /")
+"
+	fi
+}
+if [ "${BENCH_ONLY:-}" != locked ] && [ "$STORM" -gt 0 ]; then
+	echo "bench: cleanup storm ($STORM expired sessions + $STORM expired cache rows a round)"
+	ROUND=1
+	while [ "$ROUND" -le "$STORM_ROUNDS" ]; do
+		storm_round validate_idle 0
+		storm_round validate_storm "$STORM"
+		ROUND=$((ROUND + 1))
+	done
+	sed -i 's/^\(validate_idle\)\tvalidate_idle/\1\t-/' "$W/all.tsv"
+	stop_pid "$PID_B"; PID_B=
+	write_conf big "$DB_B"
+	start_b
+fi
+
+# --- WAL during a sustained mixed load ------------------------------------------
+# 90 % validate, 5 % cache GET, 5 % cache PUT over the big store for
+# WAL_SECS, cleanup passes every 60 s; the WAL file's size sampled every
+# second; RSS at the end.
+WAL_MAX=0 WAL_END=0 WAL_RSS=0 WAL_RPS=0
+if [ "${BENCH_ONLY:-}" != locked ] && [ "$WAL_SECS" -gt 0 ]; then
+	echo "bench: sustained mixed load for ${WAL_SECS}s (WAL size sampled each second)"
+	cat >"$W/mixed.lua" <<LUA
+local cookies = {}
+for line in io.lines("$W/cookies-1m.txt") do cookies[#cookies + 1] = line end
+function init(args) math.randomseed(os.time() + math.floor(os.clock() * 1000000)) end
+function request()
+	local h = { Cookie = cookies[math.random(#cookies)] }
+	local x = math.random(100)
+	if x <= 5 then
+		h["Content-Type"] = "text/plain"; h["Origin"] = "$URLB"
+		return wrk.format("PUT", "/session/cache/k" .. math.random(0, $KEYS_PER_USER - 1), h, "v")
+	elseif x <= 10 then
+		return wrk.format(nil, "/session/cache/k" .. math.random(0, $KEYS_PER_USER - 1), h)
+	end
+	return wrk.format(nil, "/session/validate", h)
+end
+LUA
+	wrk -t"$WT" -c"$CONNS" -d"${WAL_SECS}s" --latency -s "$W/mixed.lua" \
+	    "$URLB" >"$W/wrk-mixed.txt" 2>&1 &
+	wrk_pid=$!
+	while kill -0 "$wrk_pid" 2>/dev/null; do
+		wal_bytes "$DB_B" >>"$W/wal-samples.txt"
+		sleep 1
+	done
+	wait "$wrk_pid" || die "wrk failed for the mixed load"
+	WAL_MAX=$(sort -g "$W/wal-samples.txt" | tail -n 1)
+	WAL_END=$(wal_bytes "$DB_B")
+	WAL_RSS=$(rss_kb "$PID_B")
+	WAL_RPS=$(wrk_row "$W/wrk-mixed.txt" | cut -d' ' -f1)
+fi
+
+# --- login throughput, login flood, write-locked validate (small store) --------
 LOGIN_ROW=
-MEM2_D=
-if [ "${BENCH_LOGIN:-1}" != 0 ]; then
+if [ "${BENCH_LOGIN:-1}" != 0 ] && [ "${BENCH_ONLY:-}" != locked ]; then
 	cat >"$W/login.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '$LOGIN_BODY'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Origin"] = "$URL"
 LUA
-	# argon2id-bound: a handful of connections, 5 s, no warm-up
 	wrk -t2 -c4 -d5s --latency -s "$W/login.lua" "$URL/session/login" \
 	    >"$W/wrk-login.txt" 2>&1 || die "wrk failed for login"
-	LOGIN_ROW=$(awk '
-	    function ms(v) {
-	        if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-	        if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-	        if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
-	        return v + 0 }
-	    /^Requests\/sec:/ { rps = $2 }
-	    $1 == "50%" { p50 = ms($2) }
-	    $1 == "99%" { p99 = ms($2) }
-	    /Non-2xx or 3xx responses:/ { non2xx = $NF }
-	    END { printf "%.1f\t%.1f\t%.1f\t%d\n", rps, p50, p99, non2xx }' \
-	    "$W/wrk-login.txt")
-	# requests still queued in the daemon when wrk stops keep hashing:
-	# let them finish, so VmRSS is the settled figure (VmHWM the peak)
-	sleep 2
-	MEM2_D=$(mem "$DAEMON_PID")
-	echo "  login (-c4 5s)     $(echo "$LOGIN_ROW" | cut -f1) logins/s"
+	LOGIN_ROW=$(wrk_row "$W/wrk-login.txt")
+	echo "  login (-c4 5s)     $(echo "$LOGIN_ROW" | cut -d' ' -f1) logins/s"
 fi
 
-# --- validate during a sign-in flood ----------------------------------------
-# SPEC: a flood of sign-ins must not slow down validate. Measures validate
-# p99 idle, then again while 50 connections keep posting wrong passwords
-# for random usernames (every one an argon2id check). The per-address limit
-# is raised for this run only, so that one loopback client can play a flood
-# from many addresses, as a botnet would send it. Sets FLOOD_ROW.
-FLOOD_ROW=
+# SPEC: a flood of sign-ins must not slow down validate. validate p99 idle,
+# then while 50 connections post wrong passwords for random usernames. The
+# per-address limit is raised for this run only, so one loopback client
+# plays a flood from many addresses, as a botnet would send it.
+FLOOD_ROW= FLOOD_IDLE=0 FLOOD_P99=0
 login_flood_scenario() {
 	cat >"$W/flood.lua" <<LUA
 local threads = {}
@@ -448,174 +504,146 @@ function done(summary, latency, requests)
 	io.write(string.format("flood-codes %d %d %d\n", a, b, c))
 end
 LUA
-	p99_of() {	# p99_of WRK-OUTPUT -> "p50_ms p99_ms max_ms"
-		awk 'function ms(v) {
-		        if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-		        if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-		        if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
-		        return v + 0 }
-		    $1 == "Latency" && NF >= 4 { max = ms($4) }
-		    $1 == "50%" { p50 = ms($2) }
-		    $1 == "99%" { p99 = ms($2) }
-		    END { printf "%.2f %.2f %.2f\n", p50, p99, max }' "$1"
-	}
-	stop_pid "$DAEMON_PID"; DAEMON_PID=
-	printf '\n[login]\nmax_failures_per_ip = 1000000\n' >>"$W/sessiongw.conf"
-	start_daemon
+	stop_pid "$PID_S"; PID_S=
+	printf '\n[login]\nmax_failures_per_ip = 1000000\n' >>"$W/small.conf"
+	start_s
 	check 200 -b "$COOKIE" "$URL/session/validate"
-	wrk -t1 -c4 -d"$DUR" --latency -H "Cookie: $COOKIE" \
-	    "$URL/session/validate" >"$W/wrk-validate-idle.txt" 2>&1 ||
-	    die "wrk failed for validate (idle)"
+	rot "$W/cookies-1k.txt" /session/validate
+	wrk -t1 -c4 -d"$DUR" --latency -s "$W/rotate.lua" "$URL" \
+	    >"$W/wrk-validate-idle.txt" 2>&1 || die "wrk failed for validate (idle)"
 	wrk -t2 -c50 -d"$(( ${DUR%s} + 3 ))s" --timeout 10s -s "$W/flood.lua" \
 	    "$URL/session/login" >"$W/wrk-flood.txt" 2>&1 &
 	flood_pid=$!
 	sleep 1.5
-	wrk -t1 -c4 -d"$DUR" --latency -H "Cookie: $COOKIE" \
-	    "$URL/session/validate" >"$W/wrk-validate-flood.txt" 2>&1 ||
-	    die "wrk failed for validate (flood)"
+	wrk -t1 -c4 -d"$DUR" --latency -s "$W/rotate.lua" "$URL" \
+	    >"$W/wrk-validate-flood.txt" 2>&1 || die "wrk failed for validate (flood)"
 	wait "$flood_pid" || die "wrk failed for the flood: $(cat "$W/wrk-flood.txt")"
-	set -- $(p99_of "$W/wrk-validate-idle.txt") \
-	    $(p99_of "$W/wrk-validate-flood.txt") \
+	set -- $(wrk_row "$W/wrk-validate-idle.txt") \
+	    $(wrk_row "$W/wrk-validate-flood.txt") \
 	    $(awk '$1 == "flood-codes" { print $2, $3, $4 }' "$W/wrk-flood.txt")
-	FLOOD_ROW="validate p99 idle $2 ms (p50 $1, max $3); during the flood p99 $5 ms (p50 $4, max $6); flood answers: 401 ${7:-?}, 503 ${8:-?}, other ${9:-?}"
+	FLOOD_IDLE=$3 FLOOD_P99=${10}
+	FLOOD_ROW="validate p99 idle $3 ms (p50 $2, max $4); during the flood p99 ${10} ms (p50 $9, max ${11}); flood answers: 401 ${15:-?}, 503 ${16:-?}, other ${17:-?}"
 	echo "  login flood        $FLOOD_ROW"
 }
-[ "${BENCH_FLOOD:-1}" != 0 ] && login_flood_scenario
+[ "${BENCH_FLOOD:-1}" != 0 ] && [ "${BENCH_ONLY:-}" != locked ] && login_flood_scenario
+
+# SPEC "Degrade, don't fail": validate with the database free and while a
+# second process holds BEGIN EXCLUSIVE on it (an open sqlite3 shell, a
+# VACUUM). Ratio locked / unlocked throughput (goal >= 0.8).
+LOCKED_ROW=
+lock_db() {
+	rm -f "$W/locked"
+	"$PY" -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").close()
+time.sleep(float(sys.argv[3]))
+' "$DB_S" "$W/locked" 120 >>"$W/locker.log" 2>&1 &
+	LOCK_PID=$!
+	_i=0
+	while [ ! -f "$W/locked" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ -f "$W/locked" ] || die "could not lock the database"
+}
+unlock_db() { stop_pid "$LOCK_PID"; LOCK_PID=; }
+scenario_locked() {
+	ROUND=1
+	while [ "$ROUND" -le "$ROUNDS" ]; do
+		measure validate_unlocked - "$PID_S" "$DB_S" -H "Cookie: $COOKIE" "$URL/session/validate"
+		lock_db
+		# the lock is real: a write is refused (503 store_busy)
+		check 503 -X PUT -b "$COOKIE" -H "Origin: $URL" \
+		    -H 'Content-Type: text/plain' --data-binary x \
+		    "$URL/session/cache/benchkey"
+		check 200 -b "$COOKIE" "$URL/session/validate"
+		measure validate_locked validate_unlocked "$PID_S" "$DB_S" -H "Cookie: $COOKIE" "$URL/session/validate"
+		unlock_db
+		ROUND=$((ROUND + 1))
+	done
+	LOCKED_ROW=1
+}
 if [ "${BENCH_LOCKED:-1}" != 0 ] || [ "${BENCH_ONLY:-}" = locked ]; then
 	scenario_locked
 fi
-
-if [ "${BENCH_THREADS2:-1}" != 0 ] && [ "$THREADS" != 2 ]; then
-	echo "bench: rerun with threads = 2 (daemon and null responder)"
-	stop_pid "$DAEMON_PID"; DAEMON_PID=
-	stop_pid "$NULL_PID"; NULL_PID=
-	write_conf 2
-	start_daemon
-	start_null 2
-	check 200 -b "$COOKIE" "$URL/app/"
-	ROUND=1
-	while [ "$ROUND" -le "$ROUNDS" ]; do
-		run base_null_t2     -            "$URL/base/"
-		run app_sessiongw_t2 base_null_t2 -H "Cookie: $COOKIE" "$URL/app/"
-		ROUND=$((ROUND + 1))
-	done
-fi
-
-# --- the same rows on [store] backend = redis ---------------------------------
-# A redis-server of our own on a unix socket in $W (AOF on, fsync every
-# second: the production setting), the daemon restarted on it, a new
-# login; rows *_redis next to the SQLite ones, same baselines.
-REDIS_PID=
-if [ "${BENCH_REDIS:-1}" != 0 ] && [ "${BENCH_ONLY:-}" != locked ] &&
-    command -v redis-server >/dev/null; then
-	echo "bench: the Redis backend"
-	mkdir -p "$W/redis"
-	redis-server --port 0 --unixsocket "$W/redis/redis.sock" \
-	    --unixsocketperm 700 --dir "$W/redis" --save '' --appendonly yes \
-	    --appendfsync everysec --logfile "$W/redis/redis.log" &
-	REDIS_PID=$!
-	wait_sock "$W/redis/redis.sock" || die "redis-server did not start"
-	stop_pid "$DAEMON_PID"; DAEMON_PID=
-	stop_pid "$NULL_PID"; NULL_PID=
-	write_conf "$THREADS"
-	printf '\n[store]\nbackend = redis\nredis = unix:%s\n' \
-	    "$W/redis/redis.sock" >>"$W/sessiongw.conf"
-	(cd "$W" && "$BIN" -c sessiongw.conf setup-session-security) \
-	    >>"$W/setup.log" 2>&1 || { cat "$W/setup.log" >&2; die "setup (redis) failed"; }
-	printf '%s\n' "$USER_PASS" | (cd "$W" && "$BIN" -c sessiongw.conf user add \
-	    "$USER_NAME" --password-stdin) >>"$W/setup.log" 2>&1 ||
-	    { cat "$W/setup.log" >&2; die "user add (redis) failed"; }
-	start_daemon
-	start_null "$THREADS"
-	c=$(curl -s -o "$W/login.json" -w '%{http_code}' -c "$W/cookies-r.txt" \
-	    -H 'Content-Type: application/json' -H "Origin: $URL" \
-	    -d "$LOGIN_BODY" "$URL/session/login")
-	[ "$c" = 200 ] || die "login (redis) answered $c"
-	RCOOKIE="sessiongw=$(awk '$6 == "sessiongw" { print $7 }' "$W/cookies-r.txt")"
-	put_lua "$W/put-r.lua" "$RCOOKIE"
-	check 200 -b "$RCOOKIE" "$URL/app/"
-	c=$(code -X PUT -b "$RCOOKIE" -H "Origin: $URL" -H 'Content-Type: text/plain' \
-	    --data-binary 'cached value for the benchmark' "$URL/session/cache/benchkey")
-	[ "$c" = 204 ] || die "cache PUT (redis) answered $c"
-	check 200 -b "$RCOOKIE" "$URL/session/cache/benchkey"
-	ROUND=1
-	while [ "$ROUND" -le "$ROUNDS" ]; do
-		run base_null_r        -            "$URL/base/"
-		run app_redis          base_null_r  -H "Cookie: $RCOOKIE" "$URL/app/"
-		run null_direct_r      -            "$URL/null/validate"
-		run validate_redis     null_direct_r -H "Cookie: $RCOOKIE" "$URL/session/validate"
-		run cache_get_redis    null_direct_r -H "Cookie: $RCOOKIE" "$URL/session/cache/benchkey"
-		run cache_put_redis    null_direct_r -s "$W/put-r.lua" "$URL/session/cache/benchkey"
-		ROUND=$((ROUND + 1))
-	done
-fi
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- report ----------------------------------------------------------------------
-# each scenario's best round (highest req/s), in first-run order
-awk -F'\t' '
-    !($1 in best) { order[++n] = $1 }
-    !($1 in best) || $3 + 0 > best[$1] + 0 { best[$1] = $3; row[$1] = $0 }
-    END { for (i = 1; i <= n; i++) print row[order[i]] }' "$W/all.tsv" >"$W/rows.tsv"
+mkdir -p "$OUT_DIR"
+RES=$OUT_DIR/latest.md
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 {
-	echo "sessiongw benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm), $(nproc) CPUs"
-	echo "nginx $(nginx -v 2>&1 | sed 's/.*\///'), $NGX_WORKERS worker, access_log off; $WRKV"
-	echo "wrk -t$WT -c$CONNS -d$DUR --latency per scenario, best of $ROUNDS interleaved rounds, all on 127.0.0.1;"
-	echo "sessiongw threads = $THREADS, null responder threads = $THREADS (rows *_t2: 2 each)"
-	echo "wrk, nginx and the daemon share the same CPUs: read the ratios, not the absolute figures."
+	echo "# sessiongw benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo
-	printf '%-18s %9s %8s %8s %9s %6s  %-14s %s\n' \
-	    scenario req/s p50_ms p99_ms requests non2xx baseline ratio
-	awk -F'\t' '
-	    { name[NR] = $1; base[NR] = $2; rps[$1] = $3; row[NR] = $0 }
-	    END {
-	        for (i = 1; i <= NR; i++) {
-	            split(row[i], f, "\t")
-	            b = base[i]; r = "-"
-	            if (b != "-" && rps[b] > 0) r = sprintf("%.2f", f[3] / rps[b])
-	            printf "%-18s %9s %8s %8s %9s %6s  %-14s %s\n",
-	                f[1], f[3], f[4], f[5], f[6], f[7], b, r
-	        }
-	    }' "$W/rows.tsv"
+	echo "$(uname -srm), $(nproc) CPUs shared by wrk, nginx, the daemons and the baselines;"
+	echo "load average $LOAD_BEFORE before, $LOAD_AFTER after (other work on the machine counts)."
+	echo "nginx $(nginx -v 2>&1 | sed 's/.*\///'), 1 worker, access_log off; wrk -t$WT -c$CONNS -d$DUR per scenario,"
+	echo "$ROUNDS interleaved rounds, **median** (spread = min–max of the rounds); quick mode: $QUICK."
+	echo "Big store: $BIG live sessions, wrk rotating over $TOKENS of them, $CACHE_ROWS cache rows;"
+	echo "small store: $SMALL live sessions (all rotated). sessiongw threads = $THREADS, activity_interval = $ACTIVITY,"
+	echo "null responder threads = $THREADS,"
+	echo "Django: gunicorn $DJ_WORKERS sync workers. Seeding took ${SEED_SECS}s; whole run $(( $(date +%s) - T0 ))s."
 	echo
-	echo "static           = GET /static/ (nginx alone, no auth): the ceiling"
-	echo "base_null        = GET /base/, auth_request -> null responder"
-	echo "app_sessiongw    = GET /app/, auth_request -> sessiongw /session/validate, valid cookie"
-	echo "null_direct      = GET /null/validate straight to the null responder"
-	echo "validate         = GET /session/validate with a valid cookie (no auth_request hop)"
-	echo "cache_get        = GET /session/cache/benchkey, a hit"
-	echo "cache_put        = PUT /session/cache/benchkey (the same key replaced)"
-	echo "*_redis          = the same on [store] backend = redis (own redis-server, unix"
-	echo "                   socket, AOF everysec); *_r = their baselines, measured in the same rounds"
-	echo "validate_bad     = GET /session/validate, tampered cookie: 401 (non2xx expected),"
-	echo "                   rejected before the database (audited, at most 20 lines a second)"
-	echo "ratio            = req/s of the row / req/s of its baseline row (1.00 = as fast as bare FastCGI)"
-	if [ -n "$LOCKED_ROW" ]; then
-		echo "validate_unlocked = GET /session/validate, valid cookie, database free"
-		echo "validate_locked   = the same while another process holds BEGIN EXCLUSIVE on the"
-		echo "                    database (ratio: locked / unlocked throughput, goal >= 0.8)"
-		awk -F'\t' '$1 == "validate_unlocked" { u = $5 } $1 == "validate_locked" { l = $5 }
-		    END { if (u > 0) printf "validate p99 under the write lock: %.2f ms vs %.2f ms unlocked (%.2fx)\n", l, u, l / u }' "$W/rows.tsv"
+	report_rows
+	echo
+	echo "Rows: null_direct = GET /null/validate (do-nothing FastCGI); validate_1k / _1m = GET"
+	echo "/session/validate with a random one of the rotated cookies (small / big store); base_null ="
+	echo "GET /base/ with auth_request to the null responder; app_1k / _1m = GET /app/ with auth_request"
+	echo "to sessiongw; cache_get / cache_put = GET / PUT /session/cache/kN (big store); validate_bad ="
+	echo "tampered tag, 401 by design; django = GET /django/validate on the seed's Django stack (ratio:"
+	echo "Django / validate_1k); validate_idle / validate_storm = validate_1m right after a daemon"
+	echo "restart, without / with $STORM expired sessions + $STORM expired cache rows to sweep;"
+	echo "validate_locked = validate while another process holds BEGIN EXCLUSIVE. RSS = the daemon"
+	echo "(or baseline) VmRSS after the row's largest round; WAL = the row's store's -wal file then."
+	if [ -n "$STORM_ROWS" ]; then
+		echo
+		echo "Cleanup passes during the storm rounds (audit log):"
+		echo
+		printf '%s' "$STORM_ROWS" | sed 's/^/    /'
+	fi
+	echo
+	echo "Memory: big-store daemon VmRSS $(mib "$RSS_B") MiB after the main rounds (VmHWM $(mib "$HWM_B") MiB),"
+	echo "small-store daemon $(mib "$RSS_S") MiB, null responder $(mib "$RSS_NULL") MiB."
+	if [ "$WAL_SECS" -gt 0 ]; then
+		echo "Sustained mixed load (90 % validate, 5 % cache GET, 5 % cache PUT, big store) for ${WAL_SECS}s:"
+		echo "$WAL_RPS req/s; WAL largest $(awk -v b="$WAL_MAX" 'BEGIN { printf "%.1f", b / 1048576 }') MiB,"
+		echo "$(awk -v b="$WAL_END" 'BEGIN { printf "%.1f", b / 1048576 }') MiB at the end; daemon VmRSS $(mib "$WAL_RSS") MiB at the end."
 	fi
 	if [ -n "$LOGIN_ROW" ]; then
-		echo
-		echo "$LOGIN_ROW" | awk -F'\t' '{ printf "login (POST /session/login JSON, wrk -c4 -d5s): %s logins/s, p50 %s ms, p99 %s ms, non-2xx %s (argon2id-bound)\n", $1, $2, $3, $4 }'
+		set -- $LOGIN_ROW
+		echo "Login (POST /session/login JSON, wrk -c4 -d5s): $1 logins/s, p50 $2 ms, p99 $3 ms (argon2id-bound)."
 	fi
-	if [ -n "$FLOOD_ROW" ]; then
-		echo
-		echo "login flood (wrk -c50 wrong passwords, random usernames; validate wrk -t1 -c4 -d$DUR):"
-		echo "  $FLOOD_ROW"
+	[ -n "$FLOOD_ROW" ] && echo "Login flood (wrk -c50 wrong passwords; validate wrk -t1 -c4 rotating): $FLOOD_ROW."
+	echo
+	echo "## Goals (issue #9)"
+	echo
+	echo "| goal | measured | target | |"
+	echo "|---|---:|---:|---|"
+	goal "validate, big store / null_direct" "$(ratio_of validate_1m null_direct)" ">=" 0.90
+	goal "auth_request page, big store / base_null" "$(ratio_of app_1m base_null)" ">=" 0.90
+	goal "validate big / small store" "$(ratio_of validate_1m validate_1k)" ">=" 0.90
+	goal "auth_request page big / small store" "$(ratio_of app_1m app_1k)" ">=" 0.90
+	if grep -q '^validate_storm' "$W/all.tsv"; then
+		goal "p99 during the sweep / idle p99" "$(awk -v a="$(median_of validate_storm 6 | cut -d' ' -f1)" \
+		    -v b="$(median_of validate_idle 6 | cut -d' ' -f1)" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')" "<=" 2
+	fi
+	[ -n "$FLOOD_ROW" ] && goal "validate p99 during a login flood / idle" \
+	    "$(awk -v a="$FLOOD_P99" -v b="$FLOOD_IDLE" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')" "<=" 2
+	goal "cache GET / null_direct" "$(ratio_of cache_get null_direct)" ">=" 0.80
+	goal "cache PUT / null_direct" "$(ratio_of cache_put null_direct)" ">=" 0.50
+	goal "steady RSS at $BIG sessions, MiB" "$(mib "$RSS_B")" "<=" 32
+	[ "$WAL_SECS" -gt 0 ] && goal "largest WAL in ${WAL_SECS}s mixed load, MiB" \
+	    "$(awk -v b="$WAL_MAX" 'BEGIN { printf "%.1f", b / 1048576 }')" "<=" 64
+	if [ -n "$GUNI_PID" ]; then
+		goal "sessiongw validate_1k / Django, ×" "$(awk -v a="$(median_of validate_1k 4 | cut -d' ' -f1)" \
+		    -v b="$(median_of django 4 | cut -d' ' -f1)" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')" ">=" 40
+	fi
+	if [ -n "$LOCKED_ROW" ]; then
+		goal "validate under a write lock / unlocked" "$(ratio_of validate_locked validate_unlocked)" ">=" 0.80
 	fi
 	echo
-	echo "memory (kB)                  sessiongw VmRSS  VmHWM   null VmRSS  VmHWM"
-	set -- $MEM0_D $MEM0_N
-	printf '%-28s %15s %6s %12s %6s\n' "before load (after 1 login)" "$1" "$2" "$3" "$4"
-	set -- $MEM1_D $MEM1_N
-	printf '%-28s %15s %6s %12s %6s\n' "after the scenarios" "$1" "$2" "$3" "$4"
-	if [ -n "$MEM2_D" ]; then
-		set -- $MEM2_D
-		printf '%-28s %15s %6s %12s %6s\n' "after logins, +2 s idle" "$1" "$2" "-" "-"
-	fi
-	echo "audit log after the scenarios: $AUDIT_BYTES bytes"
-} >"$RESULTS"
+	echo "Figures from one run on a shared machine: read the ratios, not the absolute req/s."
+} >"$RES"
 echo
-cat "$RESULTS"
+cat "$RES"
+echo
+echo "bench: table written to $RES"

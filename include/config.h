@@ -44,6 +44,8 @@ struct config {
 	long	 cookie_age;
 	long	 absolute_age;
 	bool	 save_every_request;
+	/* seconds between two activity writes of one session (>= 1) */
+	long	 activity_interval;
 	bool	 expire_at_browser_close;
 	bool	 cookie_httponly;
 	enum cookie_secure cookie_secure;

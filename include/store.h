@@ -279,6 +279,15 @@ int	store_user_import(struct store *, const struct user *users, size_t n,
 int	store_session_create(struct store *, const struct session *);
 int	store_session_get(struct store *,
 	    const unsigned char hash[SESSION_HASH_BYTES], struct session *);
+/*
+ * validate's read: the session row and its user in one query.
+ * STORE_NOTFOUND when there is no session row; with a row, *user_found
+ * says whether its user exists (u is zeroed when not). u->pwhash is left
+ * empty: the hash is never needed to validate.
+ */
+int	store_session_get_with_user(struct store *,
+	    const unsigned char hash[SESSION_HASH_BYTES], struct session *,
+	    struct user *, bool *user_found);
 /* Record activity: last_seen, expires_at, ip, ua, request_count += 1. */
 int	store_session_touch(struct store *, const struct session *);
 int	store_session_delete(struct store *,
@@ -372,6 +381,15 @@ int	store_cleanup_cache(struct store *, int64_t now, int64_t batch,
 	    int64_t *deleted);
 int	store_cleanup_failures(struct store *, int64_t now, int64_t keep,
 	    int64_t *deleted);
+
+/*
+ * A PASSIVE WAL checkpoint, then, if the WAL is still over 16 MiB of
+ * frames, a RESTART that waits at most the connection's busy wait for
+ * readers: frames in the WAL and frames copied back, for the caller's
+ * curiosity. STORE_OK also when busy; the WAL file is truncated to 16 MiB
+ * (journal_size_limit) whenever a checkpoint lets it restart.
+ */
+int	store_checkpoint(struct store *, int *wal_frames, int *checkpointed);
 
 /*
  * Counters kept in the store (survive restarts); name e.g. "cache_hits".

@@ -44,6 +44,9 @@ struct store_ops {
 	int (*session_create)(struct store *, const struct session *ss);
 	int (*session_get)(struct store *, const unsigned char
 	    hash[SESSION_HASH_BYTES], struct session *ss);
+	int (*session_get_with_user)(struct store *, const unsigned char
+	    hash[SESSION_HASH_BYTES], struct session *ss, struct user *u,
+	    bool *user_found);
 	int (*session_touch)(struct store *, const struct session *ss);
 	int (*session_delete)(struct store *, const unsigned char
 	    hash[SESSION_HASH_BYTES]);
@@ -77,6 +80,7 @@ struct store_ops {
 	    *deleted);
 	int (*cleanup_failures)(struct store *, int64_t now, int64_t keep,
 	    int64_t *deleted);
+	int (*checkpoint)(struct store *, int *wal_frames, int *checkpointed);
 	int (*counter_add)(struct store *, const char *name, int64_t delta);
 	int (*counter_get)(struct store *, const char *name, int64_t *value);
 	/* second factor (mfa.c) */

@@ -65,6 +65,7 @@ enum cfg_key {
 	CK_SECRET_KEY_FILE, CK_FALLBACK_FILES, CK_ROUTE_PREFIX, CK_USER,
 	CK_SOCKET_GROUP,
 	CK_COOKIE_NAME, CK_COOKIE_AGE, CK_ABSOLUTE_AGE, CK_SAVE_EVERY_REQUEST,
+	CK_ACTIVITY_INTERVAL,
 	CK_EXPIRE_AT_BROWSER_CLOSE, CK_COOKIE_HTTPONLY, CK_COOKIE_SECURE,
 	CK_COOKIE_SAMESITE, CK_COOKIE_PATH, CK_COOKIE_DOMAIN, CK_IP_CHANGE,
 	CK_ALLOWED_ORIGINS, CK_REMEMBER_AGE,
@@ -175,6 +176,8 @@ static const struct keydef keydefs[CK__MAX] = {
 	    ONE_YEAR),
 	[CK_SAVE_EVERY_REQUEST] = BOOL("session", "save_every_request",
 	    save_every_request),
+	[CK_ACTIVITY_INTERVAL] = LONG("session", "activity_interval",
+	    activity_interval, 1, 3600),
 	[CK_EXPIRE_AT_BROWSER_CLOSE] = BOOL("session",
 	    "expire_at_browser_close", expire_at_browser_close),
 	[CK_COOKIE_HTTPONLY] = BOOL("session", "cookie_httponly",
@@ -282,6 +285,7 @@ config_defaults(struct config *c)
 	c->cookie_age = 1200;
 	c->absolute_age = 43200;
 	c->save_every_request = true;
+	c->activity_interval = 1;
 	c->expire_at_browser_close = true;
 	c->cookie_httponly = true;
 	c->cookie_secure = SECURE_AUTO;
@@ -966,6 +970,17 @@ cross_check(struct parse *p)
 
 	if (check_cookie_prefix(p) != 0)
 		return -1;
+
+	/* A row written less often than it expires would end live sessions. */
+	if (c->activity_interval * 2 > c->cookie_age) {
+		line = p->key_line[CK_ACTIVITY_INTERVAL];
+		if (line == 0)
+			line = p->key_line[CK_COOKIE_AGE];
+		parse_fail(p, line, "[session] activity_interval = %ld: at most "
+		    "half of cookie_age (%ld)", c->activity_interval,
+		    c->cookie_age);
+		return -1;
+	}
 
 	if (c->cookie_samesite == SAMESITE_NONE
 	    && c->cookie_secure != SECURE_TRUE) {

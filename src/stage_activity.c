@@ -5,7 +5,8 @@
  * count, and slides the idle expiry when save_every_request is on. The row
  * is written at most once a second per session (seconds are the unit of
  * every timestamp), which keeps expiry exact to the second while sparing
- * the database a write per request. A changed client address is audited,
+ * the database a write per request; [session] activity_interval = N
+ * writes it at most once every N seconds (at scale: bench/README.md). A changed client address is audited,
  * and with ip_change = logout ends the session.
  *
  * These are bookkeeping writes (store_health_bookkeeping): they wait at
@@ -102,9 +103,16 @@ stage_activity(struct request *r)
 	expires = cfg->save_every_request ?
 	    r->now + session_idle_limit(cfg, s) :
 	    s->created_at + session_idle_limit(cfg, s);
-	if (r->now == s->last_seen && !moved_ip &&
+	/*
+	 * Written less than activity_interval seconds ago (1: this second):
+	 * skip. The stored expiry then lags the real activity by less than
+	 * the interval, never leads it, and cross_check keeps the interval
+	 * at most half of cookie_age, so an active session never lapses.
+	 */
+	if (r->now >= s->last_seen &&
+	    r->now - s->last_seen < cfg->activity_interval && !moved_ip &&
 	    strncmp(s->user_agent, r->user_agent, sizeof s->user_agent - 1) == 0)
-		return STAGE_NEXT;	/* written this second already */
+		return STAGE_NEXT;
 	read = *s;
 	r->sess_slid = expires != s->expires_at;
 	s->expires_at = expires;

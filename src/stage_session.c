@@ -69,10 +69,10 @@ drop(struct request *r, struct session *s, int vresult)
 }
 
 static int
-check_row(struct request *r, struct session *s, struct user *u)
+check_row(struct request *r, struct session *s, const struct user *u,
+    bool user_found)
 {
 	const struct config *cfg = &r->w->srv->cfg;
-	int rc;
 
 	if (!session_is_live(s, r->now, cfg->absolute_age)) {
 		audit_session(r, AUDIT_SESSION_EXPIRED, s,
@@ -80,10 +80,7 @@ check_row(struct request *r, struct session *s, struct user *u)
 		    "absolute" : "idle");
 		return drop(r, s, VR_EXPIRED);
 	}
-	rc = store_user_by_id(r->w->store, s->user_id, u);
-	if (rc == STORE_ERROR)
-		return TRY_FAULT;
-	if (rc == STORE_NOTFOUND)
+	if (!user_found)
 		return drop(r, s, VR_REVOKED);
 	if (u->locked || u->pw_changed_at != s->pw_changed_at) {
 		audit_session(r, AUDIT_SESSION_REVOKED, s,
@@ -101,6 +98,7 @@ try_value(struct request *r, const char *val, size_t len, bool *audited)
 	struct user u;
 	enum token_err te;
 	int idx, rc = TRY_INVALID;
+	bool user_found = false;
 
 	te = token_parse(val, len, id, tag);
 	if (te != TOKEN_OK) {
@@ -119,7 +117,9 @@ try_value(struct request *r, const char *val, size_t len, bool *audited)
 		goto out;
 	}
 	session_id_hash(id, s.hash);
-	rc = store_session_get(r->w->store, s.hash, &s);
+	/* one query for the session and its user (was two lookups) */
+	rc = store_session_get_with_user(r->w->store, s.hash, &s, &u,
+	    &user_found);
 	if (rc == STORE_ERROR) {
 		rc = TRY_FAULT;
 		goto out;
@@ -129,7 +129,7 @@ try_value(struct request *r, const char *val, size_t len, bool *audited)
 		rc = TRY_INVALID;
 		goto out;
 	}
-	rc = check_row(r, &s, &u);
+	rc = check_row(r, &s, &u, user_found);
 	if (rc != TRY_VALID)
 		goto out;
 	memcpy(r->sess_id, id, sizeof id);

@@ -172,6 +172,14 @@ store_session_get(struct store *s, const unsigned char
 }
 
 int
+store_session_get_with_user(struct store *s, const unsigned char
+    hash[SESSION_HASH_BYTES], struct session *ss, struct user *u,
+    bool *user_found)
+{
+	return s->ops->session_get_with_user(s, hash, ss, u, user_found);
+}
+
+int
 store_session_touch(struct store *s, const struct session *ss)
 {
 	return s->ops->session_touch(s, ss);
@@ -287,6 +295,12 @@ store_cleanup_failures(struct store *s, int64_t now, int64_t keep,
     int64_t *deleted)
 {
 	return s->ops->cleanup_failures(s, now, keep, deleted);
+}
+
+int
+store_checkpoint(struct store *s, int *wal_frames, int *checkpointed)
+{
+	return s->ops->checkpoint(s, wal_frames, checkpointed);
 }
 
 int

@@ -1628,6 +1628,42 @@ rd_session_get(struct store *sb, const unsigned char hash[SESSION_HASH_BYTES],
 	return rc;
 }
 
+/* One round trip: rd_session_get reads the user with the session. */
+static int
+rd_session_get_with_user(struct store *sb,
+    const unsigned char hash[SESSION_HASH_BYTES], struct session *ss,
+    struct user *u, bool *user_found)
+{
+	int rc = rd_session_get(sb, hash, ss);
+
+	*user_found = false;
+	memset(u, 0, sizeof *u);
+	if (rc != STORE_OK)
+		return rc;
+	rc = rd_user_by_id(sb, ss->user_id, u);
+	if (rc == STORE_NOTFOUND) {
+		memset(u, 0, sizeof *u);
+		return STORE_OK;
+	}
+	if (rc == STORE_OK) {
+		*user_found = true;
+		sodium_memzero(u->pwhash, sizeof u->pwhash);
+	}
+	return rc;
+}
+
+/* Redis writes no WAL: nothing to checkpoint. */
+static int
+rd_checkpoint(struct store *sb, int *wal_frames, int *checkpointed)
+{
+	(void)sb;
+	if (wal_frames != NULL)
+		*wal_frames = 0;
+	if (checkpointed != NULL)
+		*checkpointed = 0;
+	return STORE_OK;
+}
+
 static int
 rd_session_touch(struct store *sb, const struct session *ss)
 {
@@ -2220,6 +2256,7 @@ static const struct store_ops redis_ops = {
 	.user_import = rd_user_import,
 	.session_create = rd_session_create,
 	.session_get = rd_session_get,
+	.session_get_with_user = rd_session_get_with_user,
 	.session_touch = rd_session_touch,
 	.session_delete = rd_session_delete,
 	.session_delete_handle = rd_session_delete_handle,
@@ -2237,6 +2274,7 @@ static const struct store_ops redis_ops = {
 	.cleanup_sessions = rd_cleanup_sessions,
 	.cleanup_cache = rd_cleanup_cache,
 	.cleanup_failures = rd_cleanup_failures,
+	.checkpoint = rd_checkpoint,
 	.counter_add = rd_counter_add,
 	.counter_get = rd_counter_get,
 };

@@ -215,6 +215,9 @@ UNIT_TEST(config_valid_forms)
 	    err, sizeof err), 0);
 	CHECK(c.save_every_request && c.cookie_httponly
 	    && c.expire_at_browser_close);
+	CHECK_INT(load(&c, "[session]\nactivity_interval = 30\n", err,
+	    sizeof err), 0);
+	CHECK_INT(c.activity_interval, 30);
 }
 
 /*
@@ -237,6 +240,10 @@ UNIT_TEST(config_invalid)
 		{ "[session]\ncookie_age = abc\n", 2,
 		    "[session] cookie_age = abc: not an integer in 1..31536000" },
 		{ "[session]\ncookie_age = 0\n", 2, "cookie_age = 0: not an" },
+		{ "[session]\ncookie_age = 60\nactivity_interval = 31\n", 3,
+		    "activity_interval = 31: at most half of cookie_age (60)" },
+		{ "[session]\nactivity_interval = 0\n", 2,
+		    "activity_interval = 0: not an integer in 1..3600" },
 		{ "[login]\nmin_password_length = 0\n", 2,
 		    "[login] min_password_length = 0: not an integer in 1..1024" },
 		{ "[login]\nmin_password_length = 1025\n", 2,

@@ -417,3 +417,53 @@ UNIT_TEST(cleanup_sweep_batches)
 	CHECK_INT(store_session_get(fx.s, ss.hash, &ss), STORE_OK);
 	fx_close(&fx);
 }
+
+/* validate's one query: the session and its user, or which one is missing. */
+UNIT_TEST(store_session_get_with_user)
+{
+	struct fixture fx;
+	struct session ss, got;
+	struct user u;
+	sqlite3 *raw = NULL;
+	bool found = false;
+	int64_t a;
+
+	if (fx_open(&fx) != 0) {
+		CHECK(0);
+		return;
+	}
+	a = add_user(fx.s, "alice");
+	make_session(&ss, 1, a, 100, 1000);
+	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
+	CHECK_INT(store_user_set_locked(fx.s, a, true), STORE_OK);
+
+	CHECK_INT(store_session_get_with_user(fx.s, ss.hash, &got, &u, &found),
+	    STORE_OK);
+	CHECK(found);
+	CHECK_STR(got.handle, "010101010101");
+	CHECK_INT(got.user_id, a);
+	CHECK_INT(got.expires_at, 1000);
+	CHECK_STR(got.ip, "192.0.2.1");
+	CHECK_INT(u.id, a);
+	CHECK_STR(u.name, "alice");
+	CHECK(u.locked && !u.admin);
+	CHECK_INT(u.pw_changed_at, 100);
+	CHECK_STR(u.pwhash, "");	/* never read on this path */
+
+	memset(ss.hash, 7, sizeof ss.hash);
+	CHECK_INT(store_session_get_with_user(fx.s, ss.hash, &got, &u, &found),
+	    STORE_NOTFOUND);
+
+	/* a row whose user is gone (foreign keys off in another connection) */
+	CHECK_INT(sqlite3_open(fx.path, &raw), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(raw, "PRAGMA foreign_keys = OFF; "
+	    "DELETE FROM users", NULL, NULL, NULL), SQLITE_OK);
+	(void)sqlite3_close(raw);
+	memset(ss.hash, 1, sizeof ss.hash);
+	CHECK_INT(store_session_get_with_user(fx.s, ss.hash, &got, &u, &found),
+	    STORE_OK);
+	CHECK(!found);
+	CHECK_INT(got.user_id, a);
+	CHECK_INT(u.id, 0);
+	fx_close(&fx);
+}
