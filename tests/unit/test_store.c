@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "migrations.h"
 #include "store.h"
+#include "store_fixture.h"
 #include "unit.h"
 
 struct fixture {
@@ -29,14 +30,7 @@ struct fixture {
 static void
 fx_remove(struct fixture *fx)
 {
-	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
-	char p[160];
-
-	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-		(void)snprintf(p, sizeof p, "%s%s", fx->path, suffix[i]);
-		(void)unlink(p);
-	}
-	(void)rmdir(fx->dir);
+	sfx_remove_db(fx->dir, fx->path);
 }
 
 /* Make a fresh, migrated database; 0 on success. */
@@ -69,53 +63,6 @@ fx_close(struct fixture *fx)
 	store_close(fx->s);
 	fx->s = NULL;
 	fx_remove(fx);
-}
-
-static int64_t
-add_user(struct store *s, const char *name)
-{
-	int64_t id = 0;
-
-	CHECK_INT(store_user_add(s, name, "$argon2id$fake", false, 100, &id),
-	    STORE_OK);
-	return id;
-}
-
-/* A session whose hash is all byte b; handle from the first 6 bytes. */
-static void
-make_session(struct session *ss, unsigned char b, int64_t user_id,
-    int64_t created, int64_t expires)
-{
-	memset(ss, 0, sizeof *ss);
-	memset(ss->hash, b, sizeof ss->hash);
-	for (int i = 0; i < SESSION_HANDLE_LEN / 2; i++)
-		(void)snprintf(ss->handle + 2 * i, 3, "%02x", b);
-	ss->user_id = user_id;
-	ss->created_at = created;
-	ss->last_seen = created;
-	ss->expires_at = expires;
-	ss->pw_changed_at = 100;
-	(void)snprintf(ss->ip, sizeof ss->ip, "192.0.2.%u", b);
-	(void)snprintf(ss->user_agent, sizeof ss->user_agent, "ua-%u", b);
-}
-
-static int
-cache_put(struct store *s, int64_t scope, const char *key, int64_t now,
-    int64_t expires, const struct cache_limits *lim, int64_t *ev, int64_t *cu)
-{
-	return store_cache_set(s, scope, key, key, strlen(key), "text/plain",
-	    now, expires, lim, ev, cu);
-}
-
-static int
-cache_has(struct store *s, int64_t scope, const char *key, int64_t now)
-{
-	struct cache_entry e;
-	int rc = store_cache_get(s, scope, key, now, &e);
-
-	if (rc == STORE_OK)
-		free(e.value);
-	return rc == STORE_OK;
 }
 
 UNIT_TEST(store_migrate_idempotent)
@@ -167,15 +114,15 @@ UNIT_TEST(store_cleanup_batches)
 		CHECK(0);
 		return;
 	}
-	a = add_user(fx.s, "alice");
+	a = sfx_add_user(fx.s, "alice");
 	/* 1..4 idle-expired at 500; 5 too old (absolute 1000); 6 live. */
 	for (unsigned char i = 1; i <= 4; i++) {
-		make_session(&ss, i, a, 100, 500);
+		sfx_make_session(&ss, i, a, 100, 500);
 		CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
 	}
-	make_session(&ss, 5, a, 10, 5000);
+	sfx_make_session(&ss, 5, a, 10, 5000);
 	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
-	make_session(&ss, 6, a, 900, 5000);
+	sfx_make_session(&ss, 6, a, 900, 5000);
 	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
 	CHECK_INT(store_cleanup_sessions(fx.s, 1010, 1000, 2, &n), STORE_OK);
 	CHECK_INT(n, 2);
@@ -190,7 +137,7 @@ UNIT_TEST(store_cleanup_batches)
 
 	for (int i = 0; i < 5; i++) {
 		(void)snprintf(key, sizeof key, "c%d", i);
-		CHECK_INT(cache_put(fx.s, a, key, 100, i < 3 ? 200 : 0, NULL,
+		CHECK_INT(sfx_cache_put(fx.s, a, key, 100, i < 3 ? 200 : 0, NULL,
 		    NULL, NULL), STORE_OK);
 	}
 	CHECK_INT(store_cleanup_cache(fx.s, 300, 2, &n), STORE_OK);
@@ -217,7 +164,7 @@ UNIT_TEST(store_fault_hook)
 		CHECK(0);
 		return;
 	}
-	a = add_user(fx.s, "alice");
+	a = sfx_add_user(fx.s, "alice");
 	store_close(fx.s);
 	fx.s = NULL;
 
@@ -245,10 +192,10 @@ UNIT_TEST(store_fault_hook)
 	CHECK_INT(store_ping(s), STORE_OK);
 	CHECK_INT(store_cache_set(s, a, "k", "v", 1, "text/plain", 100, 0,
 	    NULL, &ev, &cu), STORE_ERROR);
-	CHECK(!cache_has(s, a, "k", 100));
+	CHECK(!sfx_cache_has(s, a, "k", 100));
 	CHECK_INT(store_cache_set(s, a, "k", "v", 1, "text/plain", 100, 0,
 	    NULL, &ev, &cu), STORE_OK);
-	CHECK(cache_has(s, a, "k", 100));
+	CHECK(sfx_cache_has(s, a, "k", 100));
 
 	/* Bad values are refused at open. */
 	store_close(s);
@@ -274,7 +221,7 @@ UNIT_TEST(store_readonly_fault)
 		CHECK(0);
 		return;
 	}
-	a = add_user(fx.s, "alice");
+	a = sfx_add_user(fx.s, "alice");
 	CHECK_INT(store_open(&s, fx.path, &o, err, sizeof err), 0);
 	if (s != NULL) {
 		CHECK_INT(store_user_by_id(s, a, &u), STORE_OK);
@@ -343,8 +290,8 @@ UNIT_TEST(store_busy_fault_bounded_wait)
 		CHECK(0);
 		return;
 	}
-	a = add_user(fx.s, "alice");
-	make_session(&ss, 7, a, 100, 5000);
+	a = sfx_add_user(fx.s, "alice");
+	sfx_make_session(&ss, 7, a, 100, 5000);
 	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
 	CHECK_INT(store_open(&other, fx.path, &o, err, sizeof err), 0);
 	if (other == NULL)
@@ -398,9 +345,9 @@ UNIT_TEST(cleanup_sweep_batches)
 		CHECK(0);
 		return;
 	}
-	a = add_user(fx.s, "alice");
+	a = sfx_add_user(fx.s, "alice");
 	for (unsigned char i = 1; i <= 7; i++) {
-		make_session(&ss, i, a, 100, i == 7 ? 5000 : 500);
+		sfx_make_session(&ss, i, a, 100, i == 7 ? 5000 : 500);
 		if (i == 7)
 			ss.created_at = 900;
 		CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
@@ -432,8 +379,8 @@ UNIT_TEST(store_session_get_with_user)
 		CHECK(0);
 		return;
 	}
-	a = add_user(fx.s, "alice");
-	make_session(&ss, 1, a, 100, 1000);
+	a = sfx_add_user(fx.s, "alice");
+	sfx_make_session(&ss, 1, a, 100, 1000);
 	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
 	CHECK_INT(store_user_set_locked(fx.s, a, true), STORE_OK);
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "store_fixture.h"
 #include "unit.h"
 
 extern char **environ;
@@ -139,18 +140,10 @@ cfx_open(struct cfx *fx, enum store_backend b)
 static void
 cfx_close(struct cfx *fx)
 {
-	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
-	char p[160];
-
 	store_close(fx->s);
 	fx->s = NULL;
-	if (fx->dir[0] == '\0')
-		return;
-	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-		(void)snprintf(p, sizeof p, "%s%s", fx->path, suffix[i]);
-		(void)unlink(p);
-	}
-	(void)rmdir(fx->dir);
+	if (fx->dir[0] != '\0')
+		sfx_remove_db(fx->dir, fx->path);
 }
 
 static void
@@ -185,53 +178,6 @@ run_contract(enum store_backend b, void (*fn)(struct store *))
 	{ run_contract(STORE_BACKEND_REDIS, contract_##name); }	\
 	static void contract_##name(struct store *s)
 
-static int64_t
-add_user(struct store *s, const char *name)
-{
-	int64_t id = 0;
-
-	CHECK_INT(store_user_add(s, name, "$argon2id$fake", false, 100, &id),
-	    STORE_OK);
-	return id;
-}
-
-/* A session whose hash is all byte b; handle from the first 6 bytes. */
-static void
-make_session(struct session *ss, unsigned char b, int64_t user_id,
-    int64_t created, int64_t expires)
-{
-	memset(ss, 0, sizeof *ss);
-	memset(ss->hash, b, sizeof ss->hash);
-	for (int i = 0; i < SESSION_HANDLE_LEN / 2; i++)
-		(void)snprintf(ss->handle + 2 * i, 3, "%02x", b);
-	ss->user_id = user_id;
-	ss->created_at = created;
-	ss->last_seen = created;
-	ss->expires_at = expires;
-	ss->pw_changed_at = 100;
-	(void)snprintf(ss->ip, sizeof ss->ip, "192.0.2.%u", b);
-	(void)snprintf(ss->user_agent, sizeof ss->user_agent, "ua-%u", b);
-}
-
-static int
-cache_put(struct store *s, int64_t scope, const char *key, int64_t now,
-    int64_t expires, const struct cache_limits *lim, int64_t *ev, int64_t *cu)
-{
-	return store_cache_set(s, scope, key, key, strlen(key), "text/plain",
-	    now, expires, lim, ev, cu);
-}
-
-static int
-cache_has(struct store *s, int64_t scope, const char *key, int64_t now)
-{
-	struct cache_entry e;
-	int rc = store_cache_get(s, scope, key, now, &e);
-
-	if (rc == STORE_OK)
-		free(e.value);
-	return rc == STORE_OK;
-}
-
 static int
 count_cb(void *arg, const struct user *u)
 {
@@ -262,8 +208,8 @@ CONTRACT_TEST(users)
 	struct user u;
 	int64_t a, b, id = 0;
 
-	a = add_user(s, "alice");
-	b = add_user(s, "bob");
+	a = sfx_add_user(s, "alice");
+	b = sfx_add_user(s, "bob");
 	CHECK(a > 0 && b > 0 && a != b);
 	CHECK_INT(store_user_add(s, "alice", "$x", true, 1, &id),
 	    STORE_EXISTS);
@@ -287,20 +233,20 @@ CONTRACT_TEST(users)
 	CHECK_INT(u.pw_changed_at, 500);
 
 	/* Deleting a user takes their sessions and cache rows, not bob's. */
-	make_session(&ss, 1, a, 100, 2000);
+	sfx_make_session(&ss, 1, a, 100, 2000);
 	CHECK_INT(store_session_create(s, &ss), STORE_OK);
-	make_session(&ss, 2, b, 100, 2000);
+	sfx_make_session(&ss, 2, b, 100, 2000);
 	CHECK_INT(store_session_create(s, &ss), STORE_OK);
-	CHECK_INT(cache_put(s, a, "k", 100, 0, NULL, NULL, NULL), STORE_OK);
-	CHECK_INT(cache_put(s, b, "k", 100, 0, NULL, NULL, NULL), STORE_OK);
+	CHECK_INT(sfx_cache_put(s, a, "k", 100, 0, NULL, NULL, NULL), STORE_OK);
+	CHECK_INT(sfx_cache_put(s, b, "k", 100, 0, NULL, NULL, NULL), STORE_OK);
 	CHECK_INT(store_user_del(s, a), STORE_OK);
 	CHECK_INT(store_user_del(s, a), STORE_NOTFOUND);
 	memset(ss.hash, 1, sizeof ss.hash);
 	CHECK_INT(store_session_get(s, ss.hash, &ss), STORE_NOTFOUND);
 	memset(ss.hash, 2, sizeof ss.hash);
 	CHECK_INT(store_session_get(s, ss.hash, &ss), STORE_OK);
-	CHECK(!cache_has(s, a, "k", 100));
-	CHECK(cache_has(s, b, "k", 100));
+	CHECK(!sfx_cache_has(s, a, "k", 100));
+	CHECK(sfx_cache_has(s, b, "k", 100));
 }
 
 CONTRACT_TEST(sessions)
@@ -310,19 +256,19 @@ CONTRACT_TEST(sessions)
 	int64_t a, b, n = -1;
 	int users = 0;
 
-	a = add_user(s, "alice");
-	b = add_user(s, "bob");
+	a = sfx_add_user(s, "alice");
+	b = sfx_add_user(s, "bob");
 	CHECK_INT(store_user_list(s, count_cb, &users), STORE_OK);
 	CHECK_INT(users, 2);
 
-	make_session(&ss, 1, a, 100, 1000);
+	sfx_make_session(&ss, 1, a, 100, 1000);
 	CHECK_INT(store_session_create(s, &ss), STORE_OK);
 	CHECK_INT(store_session_create(s, &ss), STORE_EXISTS);
-	make_session(&ss, 9, 4242, 100, 1000);
+	sfx_make_session(&ss, 9, 4242, 100, 1000);
 	CHECK_INT(store_session_create(s, &ss), STORE_NOTFOUND);
-	make_session(&ss, 2, a, 200, 1000);
+	sfx_make_session(&ss, 2, a, 200, 1000);
 	CHECK_INT(store_session_create(s, &ss), STORE_OK);
-	make_session(&ss, 3, b, 300, 150);
+	sfx_make_session(&ss, 3, b, 300, 150);
 	CHECK_INT(store_session_create(s, &ss), STORE_OK);
 
 	memset(ss.hash, 1, sizeof ss.hash);
@@ -373,13 +319,13 @@ CONTRACT_TEST(sessions)
 	CHECK_INT(store_session_delete_handle(s, "030303030303", 0, NULL),
 	    STORE_OK);
 
-	make_session(&ss, 4, a, 500, 1000);
+	sfx_make_session(&ss, 4, a, 500, 1000);
 	CHECK_INT(store_session_create(s, &ss), STORE_OK);
 	CHECK_INT(store_session_delete(s, ss.hash), STORE_OK);
 	CHECK_INT(store_session_delete(s, ss.hash), STORE_NOTFOUND);
-	make_session(&ss, 5, a, 500, 1000);
+	sfx_make_session(&ss, 5, a, 500, 1000);
 	CHECK_INT(store_session_create(s, &ss), STORE_OK);
-	make_session(&ss, 6, b, 500, 1000);
+	sfx_make_session(&ss, 6, b, 500, 1000);
 	CHECK_INT(store_session_create(s, &ss), STORE_OK);
 	CHECK_INT(store_session_delete_user(s, a, &n), STORE_OK);
 	CHECK_INT(n, 2);
@@ -450,9 +396,9 @@ CONTRACT_TEST(cache_roundtrip)
 	/* Expired at expires_at itself, never returned. */
 	CHECK_INT(store_cache_set(s, 7, "ttl", "v", 1, "text/plain", 100,
 	    160, NULL, NULL, NULL), STORE_OK);
-	CHECK(cache_has(s, 7, "ttl", 159));
-	CHECK(!cache_has(s, 7, "ttl", 160));
-	CHECK(!cache_has(s, 7, "ttl", 1000));
+	CHECK(sfx_cache_has(s, 7, "ttl", 159));
+	CHECK(!sfx_cache_has(s, 7, "ttl", 160));
+	CHECK(!sfx_cache_has(s, 7, "ttl", 1000));
 
 	/* Replace keeps one row with the new value and type. */
 	CHECK_INT(store_cache_set(s, 7, "bin", "new", 3, "text/x-new", 200,
@@ -480,35 +426,35 @@ CONTRACT_TEST(cache_user_quota)
 	/* Interleave users so "oldest overall" and "A's oldest" differ. */
 	for (int i = 0; i < 3; i++) {
 		(void)snprintf(key, sizeof key, "b%d", i);
-		CHECK_INT(cache_put(s, 2, key, 100, 0, &lim, &ev, &cu),
+		CHECK_INT(sfx_cache_put(s, 2, key, 100, 0, &lim, &ev, &cu),
 		    STORE_OK);
 		(void)snprintf(key, sizeof key, "a%d", i);
-		CHECK_INT(cache_put(s, 1, key, 100, 0, &lim, &ev, &cu),
+		CHECK_INT(sfx_cache_put(s, 1, key, 100, 0, &lim, &ev, &cu),
 		    STORE_OK);
 		CHECK_INT(ev, 0);
 	}
-	CHECK_INT(cache_put(s, 1, "a3", 100, 0, &lim, &ev, &cu), STORE_OK);
+	CHECK_INT(sfx_cache_put(s, 1, "a3", 100, 0, &lim, &ev, &cu), STORE_OK);
 	CHECK_INT(ev, 1);
 	CHECK_INT(cu, 0);
-	CHECK(!cache_has(s, 1, "a0", 100));
-	CHECK(cache_has(s, 1, "a1", 100));
-	CHECK(cache_has(s, 1, "a3", 100));
+	CHECK(!sfx_cache_has(s, 1, "a0", 100));
+	CHECK(sfx_cache_has(s, 1, "a1", 100));
+	CHECK(sfx_cache_has(s, 1, "a3", 100));
 	for (int i = 0; i < 3; i++) {
 		(void)snprintf(key, sizeof key, "b%d", i);
-		CHECK(cache_has(s, 2, key, 100));
+		CHECK(sfx_cache_has(s, 2, key, 100));
 	}
 	/* Replacing an existing key evicts nothing. */
-	CHECK_INT(cache_put(s, 1, "a1", 100, 0, &lim, &ev, &cu), STORE_OK);
+	CHECK_INT(sfx_cache_put(s, 1, "a1", 100, 0, &lim, &ev, &cu), STORE_OK);
 	CHECK_INT(ev, 0);
 	/* ... and a1 is now A's newest, so a2 goes next. */
-	CHECK_INT(cache_put(s, 1, "a4", 100, 0, &lim, &ev, &cu), STORE_OK);
+	CHECK_INT(sfx_cache_put(s, 1, "a4", 100, 0, &lim, &ev, &cu), STORE_OK);
 	CHECK_INT(ev, 1);
-	CHECK(!cache_has(s, 1, "a2", 100));
-	CHECK(cache_has(s, 1, "a1", 100));
+	CHECK(!sfx_cache_has(s, 1, "a2", 100));
+	CHECK(sfx_cache_has(s, 1, "a1", 100));
 	/* The global scope has no per-user quota. */
 	for (int i = 0; i < 5; i++) {
 		(void)snprintf(key, sizeof key, "g%d", i);
-		CHECK_INT(cache_put(s, 0, key, 100, 0, &lim, &ev, &cu),
+		CHECK_INT(sfx_cache_put(s, 0, key, 100, 0, &lim, &ev, &cu),
 		    STORE_OK);
 		CHECK_INT(ev, 0);
 	}
@@ -524,27 +470,27 @@ CONTRACT_TEST(cache_cull)
 	/* k0..k5; k1 and k3 expire at 150. */
 	for (int i = 0; i < 6; i++) {
 		(void)snprintf(key, sizeof key, "k%d", i);
-		CHECK_INT(cache_put(s, 1 + i % 2, key, 100,
+		CHECK_INT(sfx_cache_put(s, 1 + i % 2, key, 100,
 		    i == 1 || i == 3 ? 150 : 0, &lim, &ev, &cu), STORE_OK);
 		CHECK_INT(cu, 0);
 	}
 	/* Full: the two expired rows go, nothing else. */
-	CHECK_INT(cache_put(s, 1, "k6", 200, 0, &lim, &ev, &cu), STORE_OK);
+	CHECK_INT(sfx_cache_put(s, 1, "k6", 200, 0, &lim, &ev, &cu), STORE_OK);
 	CHECK_INT(cu, 2);
 	CHECK_INT(store_cache_count(s, &n), STORE_OK);
 	CHECK_INT(n, 5);
-	CHECK(cache_has(s, 1, "k0", 200));
-	CHECK_INT(cache_put(s, 2, "k7", 200, 0, &lim, &ev, &cu), STORE_OK);
+	CHECK(sfx_cache_has(s, 1, "k0", 200));
+	CHECK_INT(sfx_cache_put(s, 2, "k7", 200, 0, &lim, &ev, &cu), STORE_OK);
 	CHECK_INT(cu, 0);
 	/* Full, nothing expired: the oldest 6/3 = 2 rows, any scope. */
-	CHECK_INT(cache_put(s, 1, "k8", 200, 0, &lim, &ev, &cu), STORE_OK);
+	CHECK_INT(sfx_cache_put(s, 1, "k8", 200, 0, &lim, &ev, &cu), STORE_OK);
 	CHECK_INT(cu, 2);
 	CHECK_INT(store_cache_count(s, &n), STORE_OK);
 	CHECK_INT(n, 5);
-	CHECK(!cache_has(s, 1, "k0", 200));
-	CHECK(!cache_has(s, 1, "k2", 200));
-	CHECK(cache_has(s, 2, "k5", 200));
-	CHECK(cache_has(s, 1, "k8", 200));
+	CHECK(!sfx_cache_has(s, 1, "k0", 200));
+	CHECK(!sfx_cache_has(s, 1, "k2", 200));
+	CHECK(sfx_cache_has(s, 2, "k5", 200));
+	CHECK(sfx_cache_has(s, 1, "k8", 200));
 }
 
 CONTRACT_TEST(counters_stats)
@@ -569,10 +515,10 @@ CONTRACT_TEST(counters_stats)
 /* Ids are never reused, not even the highest one after its delete. */
 CONTRACT_TEST(user_ids_not_reused)
 {
-	int64_t a = add_user(s, "alice"), b;
+	int64_t a = sfx_add_user(s, "alice"), b;
 
 	CHECK_INT(store_user_del(s, a), STORE_OK);
-	b = add_user(s, "alice");
+	b = sfx_add_user(s, "alice");
 	CHECK(b > a);
 }
 
@@ -582,7 +528,7 @@ CONTRACT_TEST(user_import)
 	struct user in[3], u;
 	bool ins[3] = { true, true, true };
 
-	add_user(s, "taken");
+	sfx_add_user(s, "taken");
 	memset(in, 0, sizeof in);
 	(void)snprintf(in[0].name, sizeof in[0].name, "imp1");
 	(void)snprintf(in[0].pwhash, sizeof in[0].pwhash, "pbkdf2_sha256$x");
@@ -618,9 +564,9 @@ CONTRACT_TEST(session_then_user)
 {
 	struct session ss, got;
 	struct user u;
-	int64_t a = add_user(s, "alice");
+	int64_t a = sfx_add_user(s, "alice");
 
-	make_session(&ss, 7, a, 100, 1000);
+	sfx_make_session(&ss, 7, a, 100, 1000);
 	CHECK_INT(store_session_create(s, &ss), STORE_OK);
 	CHECK_INT(store_session_get(s, ss.hash, &got), STORE_OK);
 	CHECK_INT(store_user_by_id(s, got.user_id, &u), STORE_OK);
@@ -656,7 +602,7 @@ CONTRACT_TEST(session_is_live)
 CONTRACT_TEST(cache_expired_delete)
 {
 	struct cache_limits lim = { 100, 3, 10 };
-	int64_t ev = 0, cu = 0, id = add_user(s, "u");
+	int64_t ev = 0, cu = 0, id = sfx_add_user(s, "u");
 
 	CHECK_INT(store_cache_set(s, id, "k", "v", 1, "text/plain", 100,
 	    150, &lim, &ev, &cu), STORE_OK);
@@ -675,7 +621,7 @@ CONTRACT_TEST(second_factor)
 	struct user_mfa m;
 	struct user u;
 	struct mfa_pending p, got;
-	int64_t id = add_user(s, "mfa-user");
+	int64_t id = sfx_add_user(s, "mfa-user");
 
 	memset(&m, 0, sizeof m);
 	memset(m.secret, 0xa5, 60);
@@ -731,14 +677,14 @@ CONTRACT_TEST(second_factor)
 CONTRACT_TEST(session_remember)
 {
 	struct session ss, got;
-	int64_t id = add_user(s, "rem");
+	int64_t id = sfx_add_user(s, "rem");
 
-	make_session(&ss, 7, id, 100, 5000);
+	sfx_make_session(&ss, 7, id, 100, 5000);
 	ss.remember = true;
 	CHECK_INT(store_session_create(s, &ss), STORE_OK);
 	CHECK_INT(store_session_get(s, ss.hash, &got), STORE_OK);
 	CHECK(got.remember);
-	make_session(&ss, 8, id, 100, 5000);
+	sfx_make_session(&ss, 8, id, 100, 5000);
 	CHECK_INT(store_session_create(s, &ss), STORE_OK);
 	CHECK_INT(store_session_get(s, ss.hash, &got), STORE_OK);
 	CHECK(!got.remember);
@@ -750,7 +696,7 @@ CONTRACT_TEST(user_import_and_rehash)
 	struct user in[3], u;
 	bool ins[3] = { true, true, true };
 
-	add_user(s, "taken");
+	sfx_add_user(s, "taken");
 	memset(in, 0, sizeof in);
 	snprintf(in[0].name, sizeof in[0].name, "new1");
 	snprintf(in[0].pwhash, sizeof in[0].pwhash, "pbkdf2_sha256$1$s$AAAA");
