@@ -1115,6 +1115,29 @@ hex_of(const unsigned char hash[SESSION_HASH_BYTES],
 	    SESSION_HASH_BYTES);
 }
 
+/* A session is keyed by its hash in hex: append that key to a. */
+static void
+arg_hash(struct args *a, const unsigned char hash[SESSION_HASH_BYTES])
+{
+	char hex[2 * SESSION_HASH_BYTES + 1];
+
+	hex_of(hash, hex);
+	arg_str(a, hex);
+}
+
+/*
+ * Run script id with args a (freed here) and map its 0/1/2 reply as
+ * want_code does: the tail every single-key write shares.
+ */
+static int
+script_code(struct rd *s, enum script id, const char *what, struct args *a)
+{
+	redisReply *r = script(s, id, what, a);
+
+	args_free(a);
+	return want_code(s, r, what);
+}
+
 /* e[0..8]: the SF fields of LUA_COMMON. hash may point into ss. */
 static void
 read_session(redisReply **e, const unsigned char hash[SESSION_HASH_BYTES],
@@ -1453,16 +1476,13 @@ rd_user_set_password(struct store *sb, int64_t id, const char *pwhash,
 {
 	struct rd *s = rd(sb);
 	struct args a = { 0 };
-	redisReply *r;
 
 	if (check_user_args(s, NULL, pwhash) == -1)
 		return STORE_ERROR;
 	arg_int(&a, id);
 	arg_str(&a, pwhash);
 	arg_int(&a, now);
-	r = script(s, SC_USER_SET_PW, "set password", &a);
-	args_free(&a);
-	return want_code(s, r, "set password");
+	return script_code(s, SC_USER_SET_PW, "set password", &a);
 }
 
 static int
@@ -1471,16 +1491,13 @@ rd_user_rehash(struct store *sb, int64_t id, const char *old_hash,
 {
 	struct rd *s = rd(sb);
 	struct args a = { 0 };
-	redisReply *r;
 
 	if (check_user_args(s, NULL, new_hash) == -1)
 		return STORE_ERROR;
 	arg_int(&a, id);
 	arg_str(&a, old_hash);
 	arg_str(&a, new_hash);
-	r = script(s, SC_USER_REHASH, "rehash password", &a);
-	args_free(&a);
-	return want_code(s, r, "rehash password");
+	return script_code(s, SC_USER_REHASH, "rehash password", &a);
 }
 
 static int
@@ -1488,13 +1505,10 @@ rd_user_set_locked(struct store *sb, int64_t id, bool locked)
 {
 	struct rd *s = rd(sb);
 	struct args a = { 0 };
-	redisReply *r;
 
 	arg_int(&a, id);
 	arg_int(&a, locked ? 1 : 0);
-	r = script(s, SC_USER_SET_LOCKED, "lock user", &a);
-	args_free(&a);
-	return want_code(s, r, "lock user");
+	return script_code(s, SC_USER_SET_LOCKED, "lock user", &a);
 }
 
 static int
@@ -1502,12 +1516,9 @@ rd_user_del(struct store *sb, int64_t id)
 {
 	struct rd *s = rd(sb);
 	struct args a = { 0 };
-	redisReply *r;
 
 	arg_int(&a, id);
-	r = script(s, SC_USER_DEL, "delete user", &a);
-	args_free(&a);
-	return want_code(s, r, "delete user");
+	return script_code(s, SC_USER_DEL, "delete user", &a);
 }
 
 static int
@@ -1575,12 +1586,9 @@ static int
 rd_session_create(struct store *sb, const struct session *ss)
 {
 	struct rd *s = rd(sb);
-	char hex[2 * SESSION_HASH_BYTES + 1];
 	struct args a = { 0 };
-	redisReply *r;
 
-	hex_of(ss->hash, hex);
-	arg_str(&a, hex);
+	arg_hash(&a, ss->hash);
 	arg_str(&a, ss->handle);
 	arg_int(&a, ss->user_id);
 	arg_int(&a, ss->created_at);
@@ -1591,9 +1599,7 @@ rd_session_create(struct store *sb, const struct session *ss)
 	arg_str(&a, ss->ip);
 	arg_str(&a, ss->user_agent);
 	arg_int(&a, ss->remember ? 1 : 0);
-	r = script(s, SC_SESSION_CREATE, "create session", &a);
-	args_free(&a);
-	return want_code(s, r, "create session");
+	return script_code(s, SC_SESSION_CREATE, "create session", &a);
 }
 
 static int
@@ -1601,14 +1607,12 @@ rd_session_get(struct store *sb, const unsigned char hash[SESSION_HASH_BYTES],
     struct session *ss)
 {
 	struct rd *s = rd(sb);
-	char hex[2 * SESSION_HASH_BYTES + 1];
 	struct args a = { 0 };
 	redisReply *r;
 	int rc = STORE_NOTFOUND;
 
 	s->have_user = false;
-	hex_of(hash, hex);
-	arg_str(&a, hex);
+	arg_hash(&a, hash);
 	r = script(s, SC_SESSION_GET, "read session", &a);
 	args_free(&a);
 	if (r == NULL)
@@ -1668,19 +1672,14 @@ static int
 rd_session_touch(struct store *sb, const struct session *ss)
 {
 	struct rd *s = rd(sb);
-	char hex[2 * SESSION_HASH_BYTES + 1];
 	struct args a = { 0 };
-	redisReply *r;
 
-	hex_of(ss->hash, hex);
-	arg_str(&a, hex);
+	arg_hash(&a, ss->hash);
 	arg_int(&a, ss->last_seen);
 	arg_int(&a, ss->expires_at);
 	arg_str(&a, ss->ip);
 	arg_str(&a, ss->user_agent);
-	r = script(s, SC_SESSION_TOUCH, "touch session", &a);
-	args_free(&a);
-	return want_code(s, r, "touch session");
+	return script_code(s, SC_SESSION_TOUCH, "touch session", &a);
 }
 
 static int
@@ -1688,15 +1687,10 @@ rd_session_delete(struct store *sb,
     const unsigned char hash[SESSION_HASH_BYTES])
 {
 	struct rd *s = rd(sb);
-	char hex[2 * SESSION_HASH_BYTES + 1];
 	struct args a = { 0 };
-	redisReply *r;
 
-	hex_of(hash, hex);
-	arg_str(&a, hex);
-	r = script(s, SC_SESSION_DELETE, "delete session", &a);
-	args_free(&a);
-	return want_code(s, r, "delete session");
+	arg_hash(&a, hash);
+	return script_code(s, SC_SESSION_DELETE, "delete session", &a);
 }
 
 static int
@@ -1867,16 +1861,13 @@ rd_failure_add(struct store *sb, enum login_kind kind, const char *key,
 	struct rd *s = rd(sb);
 	char k[512];
 	struct args a = { 0 };
-	redisReply *r;
 
 	failure_key(kind, key, k, sizeof k);
 	arg_str(&a, k);
 	arg_int(&a, now);
 	arg_int(&a, window);
 	arg_int(&a, keep);
-	r = script(s, SC_FAILURE_ADD, "count login failure", &a);
-	args_free(&a);
-	return want_code(s, r, "count login failure");
+	return script_code(s, SC_FAILURE_ADD, "count login failure", &a);
 }
 
 static int
@@ -1989,14 +1980,11 @@ rd_cache_delete(struct store *sb, int64_t scope, const char *key,
 {
 	struct rd *s = rd(sb);
 	struct args a = { 0 };
-	redisReply *r;
 
 	arg_int(&a, scope);
 	arg_str(&a, key);
 	arg_int(&a, now);
-	r = script(s, SC_CACHE_DELETE, "delete cache row", &a);
-	args_free(&a);
-	return want_code(s, r, "delete cache row");
+	return script_code(s, SC_CACHE_DELETE, "delete cache row", &a);
 }
 
 static int
@@ -2088,7 +2076,6 @@ rd_user_set_mfa(struct store *sb, int64_t id, const struct user_mfa *m)
 {
 	struct rd *s = rd(sb);
 	struct args a = { 0 };
-	redisReply *r;
 
 	if (m != NULL && (m->secret_len == 0 ||
 	    m->secret_len > sizeof m->secret)) {
@@ -2103,9 +2090,7 @@ rd_user_set_mfa(struct store *sb, int64_t id, const struct user_mfa *m)
 		arg_bin(&a, m->recovery, sizeof m->recovery);
 		arg_int(&a, m->recovery_used);
 	}
-	r = script(s, SC_USER_SET_MFA, "set second factor", &a);
-	args_free(&a);
-	return want_code(s, r, "set second factor");
+	return script_code(s, SC_USER_SET_MFA, "set second factor", &a);
 }
 
 static int
@@ -2114,7 +2099,6 @@ rd_user_mfa_consume(struct store *sb, int64_t id, int64_t step,
 {
 	struct rd *s = rd(sb);
 	struct args a = { 0 };
-	redisReply *r;
 
 	if (recovery >= MFA_RECOVERY_CODES) {
 		set_fault(s, STORE_FAULT_OTHER, "spend a second-factor code",
@@ -2123,10 +2107,8 @@ rd_user_mfa_consume(struct store *sb, int64_t id, int64_t step,
 	}
 	arg_int(&a, id);
 	arg_int(&a, recovery < 0 ? step : recovery);
-	r = script(s, recovery < 0 ? SC_MFA_STEP : SC_MFA_RECOVERY,
+	return script_code(s, recovery < 0 ? SC_MFA_STEP : SC_MFA_RECOVERY,
 	    "spend a second-factor code", &a);
-	args_free(&a);
-	return want_code(s, r, "spend a second-factor code");
 }
 
 static void
