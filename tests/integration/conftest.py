@@ -270,6 +270,28 @@ def form(**kw):
 FORM_CT = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
+def mount_tmpfs(path, size):
+    """Make directory path and mount a tmpfs of size (mount's -o size=)
+    on it; False when that is not allowed (not root)."""
+    path.mkdir()
+    rc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size,
+                         "tmpfs", str(path)], capture_output=True)
+    return rc.returncode == 0
+
+
+def move_database(g, dest):
+    """Stop g's daemon, copy its SQLite database (with -wal and -shm) into
+    directory dest, point the config there and start the daemon again."""
+    assert g.stop_daemon() == 0
+    for suffix in ("", "-wal", "-shm"):
+        src = g.tmp / ("sg.db" + suffix)
+        if src.exists():
+            shutil.copy(src, dest / ("sg.db" + suffix))
+    g.overrides.setdefault("server", {})["database"] = dest / "sg.db"
+    g.write_config()
+    g.start_daemon()
+
+
 def free_port():
     s = socket.socket()
     try:
@@ -958,16 +980,17 @@ def pytest_configure(config):
 # a tiny FastCGI responder, to check the nginx side without the daemon
 
 
-class FakeFastCGI:
-    """Threaded FastCGI responder on a unix socket. Records every request's
-    params; answers /session/validate with 200 for Cookie sessiongw=good
-    (plus X-Session-User and a Set-Cookie) and 401 otherwise; everything else
-    with 200 and the params as JSON."""
+class UnixSocketServer:
+    """A fake backend on a unix socket (mode 0666, so nginx's workers can
+    connect): an accept loop in a daemon thread that hands each connection
+    to self._accepted(c), and close(), which stops the loop. Subclasses set
+    their own state before calling __init__ (the loop starts at once) and
+    set UNLINK_ON_CLOSE to remove the socket file when closed."""
+
+    UNLINK_ON_CLOSE = False
 
     def __init__(self, path):
         self.path = str(path)
-        self.requests = []
-        self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_UNIX)
         self.sock.bind(self.path)
         os.chmod(self.path, 0o666)
@@ -981,10 +1004,11 @@ class FakeFastCGI:
         self.stopping = True
         self.thread.join(5)
         self.sock.close()
-        try:
-            os.unlink(self.path)
-        except OSError:
-            pass
+        if self.UNLINK_ON_CLOSE:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
 
     def _loop(self):
         while not self.stopping:
@@ -994,10 +1018,14 @@ class FakeFastCGI:
                 continue
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+            self._accepted(c)
+
+    def _accepted(self, c):
+        raise NotImplementedError
 
     @staticmethod
     def _read(c, n):
+        """Exactly n bytes from c; EOFError when the peer closes first."""
         b = b""
         while len(b) < n:
             x = c.recv(n - len(b))
@@ -1005,6 +1033,23 @@ class FakeFastCGI:
                 raise EOFError
             b += x
         return b
+
+
+class FakeFastCGI(UnixSocketServer):
+    """Threaded FastCGI responder on a unix socket. Records every request's
+    params; answers /session/validate with 200 for Cookie sessiongw=good
+    (plus X-Session-User and a Set-Cookie) and 401 otherwise; everything else
+    with 200 and the params as JSON."""
+
+    UNLINK_ON_CLOSE = True
+
+    def __init__(self, path):
+        self.requests = []
+        self.lock = threading.Lock()
+        super().__init__(path)
+
+    def _accepted(self, c):
+        threading.Thread(target=self._serve, args=(c,), daemon=True).start()
 
     @staticmethod
     def _pairs(data):

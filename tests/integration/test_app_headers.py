@@ -5,15 +5,13 @@ proxy_pass, uwsgi_pass or fastcgi_pass sees X-Session-User / -User-Id /
 the client sent, in protected and unprotected locations alike."""
 import http.server
 import json
-import os
 import re
-import socket
 import struct
 import threading
 
 import pytest
 
-from conftest import REPO, FakeFastCGI, Gateway, free_port
+from conftest import REPO, FakeFastCGI, Gateway, UnixSocketServer, free_port
 
 SNIPPETS = REPO / "conf" / "nginx"
 FORGED = {"X-Session-User": "carol", "X-Session-User-Id": "3",
@@ -39,49 +37,16 @@ class EchoHTTP(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class EchoUwsgi:
+class EchoUwsgi(UnixSocketServer):
     """uwsgi_pass backend on a unix socket: answers the vars it got."""
 
-    def __init__(self, path):
-        self.path = str(path)
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.bind(self.path)
-        os.chmod(self.path, 0o666)
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.stopping = False
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.stopping = True
-        self.thread.join(5)
-        self.sock.close()
-
-    def _loop(self):
-        while not self.stopping:
+    def _accepted(self, c):
+        with c:
+            c.settimeout(5)
             try:
-                c, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            with c:
-                c.settimeout(5)
-                try:
-                    self._serve(c)
-                except (OSError, EOFError):
-                    pass
-
-    @staticmethod
-    def _read(c, n):
-        b = b""
-        while len(b) < n:
-            x = c.recv(n - len(b))
-            if not x:
-                raise EOFError
-            b += x
-        return b
+                self._serve(c)
+            except (OSError, EOFError):
+                pass
 
     def _serve(self, c):
         _, size, _ = struct.unpack("<BHB", self._read(c, 4))

@@ -10,23 +10,15 @@ code answered validate with 500 as soon as the activity write was due.
 import errno
 import os
 import re
-import shutil
 import subprocess
 import time
 
 import pytest
 
-from conftest import APP_MARKER, Gateway, sqlite_only
+from conftest import APP_MARKER, Gateway, mount_tmpfs, move_database, sqlite_only
 
 pytestmark = sqlite_only("a full tmpfs under the database file; an unreachable "
                          "Redis: test_redis_outage.py")
-
-
-def mount_tmpfs(path, size):
-    path.mkdir()
-    rc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size,
-                         "tmpfs", str(path)], capture_output=True)
-    return rc.returncode == 0
 
 
 def fill(path):
@@ -65,14 +57,7 @@ def gw_on_tmpfs():
         r = g.request("PUT", "/session/cache/kept?ttl=0", body=b"kept-value",
                       cookie=g.token, headers={"Content-Type": "text/plain"})
         assert r.status == 204
-        assert g.stop_daemon() == 0
-        for suffix in ("", "-wal", "-shm"):
-            src = g.tmp / ("sg.db" + suffix)
-            if src.exists():
-                shutil.copy(src, full / ("sg.db" + suffix))
-        g.overrides.setdefault("server", {})["database"] = full / "sg.db"
-        g.write_config()
-        g.start_daemon()
+        move_database(g, full)
         g.full = full
         yield g
     finally:

@@ -4,13 +4,12 @@ Each must give a precise status (500 JSON on a database fault, 503
 store_full on a full disk, never a crash), lose no committed data, and leave the daemon serving.
 """
 import os
-import shutil
 import signal
 import subprocess
 
 import pytest
 
-from conftest import Gateway, sqlite_only
+from conftest import Gateway, mount_tmpfs, move_database, sqlite_only
 
 
 def _restart_with_env(g, **env):
@@ -64,30 +63,16 @@ def test_healthz_503_when_reads_fail():
         g.close()
 
 
-def _mount_tmpfs(path, size):
-    path.mkdir()
-    rc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size,
-                         "tmpfs", str(path)], capture_output=True)
-    return rc.returncode == 0
-
-
 @sqlite_only("a full tmpfs under the database file; Redis: test_redis_outage.py")
 def test_full_disk_gives_503_and_recovers():
     g = Gateway(threads=2).start()
     full = g.tmp / "full"
-    if os.geteuid() != 0 or not _mount_tmpfs(full, "600k"):
+    if os.geteuid() != 0 or not mount_tmpfs(full, "600k"):
         g.close()
         pytest.skip("needs root to mount a small tmpfs")
     try:
         token = g.login("alice")
-        assert g.stop_daemon() == 0
-        for suffix in ("", "-wal", "-shm"):
-            src = g.tmp / ("sg.db" + suffix)
-            if src.exists():
-                shutil.copy(src, full / ("sg.db" + suffix))
-        g.overrides.setdefault("server", {})["database"] = full / "sg.db"
-        g.write_config()
-        g.start_daemon()
+        move_database(g, full)
         assert g.validate(token).status == 200
 
         # fill the disk with cache rows until the database says no
