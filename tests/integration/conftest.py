@@ -25,6 +25,7 @@ Stdlib only.
 
 import atexit
 import base64
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -452,6 +453,31 @@ class RedisServer:
         self.kill(signal.SIGTERM)
         if not keep:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def redis_gateway(overrides, before_close=None):
+    """A Gateway (4 threads) on a fresh RedisServer child, for the tests
+    that stop or kill that Redis: yields (g, srv); at the end calls
+    before_close(srv) if given, then closes both (kept on failure)."""
+    need_redis()
+    srv = RedisServer().start()
+    g = Gateway(redis=srv, threads=4, overrides=overrides)
+    try:
+        g.start()
+        yield g, srv
+    finally:
+        if before_close is not None:
+            before_close(srv)
+        g.close(failed=g.keep)
+        srv.close(keep=g.keep)
+
+
+def timed(fn):
+    """fn()'s result and how long it took, in seconds."""
+    t = time.monotonic()
+    r = fn()
+    return r, time.monotonic() - t
 
 
 class Gateway:

@@ -8,28 +8,15 @@ import time
 
 import pytest
 
-from conftest import Gateway, RedisServer, need_redis
+from conftest import redis_gateway, timed
 
 
 @pytest.fixture
 def redis_gw():
-    need_redis()
-    srv = RedisServer().start()
-    g = Gateway(redis=srv, threads=4, overrides={
-        "cache": {"max_entries": 1000000, "max_entries_per_user": 1000000},
-        "store": {"redis_timeout_ms": 500}})
-    try:
-        g.start()
-        yield g, srv
-    finally:
-        g.close(failed=g.keep)
-        srv.close(keep=g.keep)
-
-
-def timed(fn):
-    t = time.monotonic()
-    r = fn()
-    return r, time.monotonic() - t
+    with redis_gateway({
+            "cache": {"max_entries": 1000000, "max_entries_per_user": 1000000},
+            "store": {"redis_timeout_ms": 500}}) as pair:
+        yield pair
 
 
 def test_redis_killed_fails_closed_then_recovers(redis_gw):

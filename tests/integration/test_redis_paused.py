@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import Gateway, RedisServer, need_redis
+from conftest import redis_gateway, timed
 
 TIMEOUT_MS = 500
 # A request must be answered well inside this while Redis is stopped: the
@@ -21,28 +21,18 @@ TIMEOUT_MS = 500
 BOUND = 2.0
 
 
+def _resume(srv):
+    try:
+        os.kill(srv.proc.pid, signal.SIGCONT)
+    except OSError:
+        pass
+
+
 @pytest.fixture
 def paused_gw():
-    need_redis()
-    srv = RedisServer().start()
-    g = Gateway(redis=srv, threads=4,
-                overrides={"store": {"redis_timeout_ms": TIMEOUT_MS}})
-    try:
-        g.start()
-        yield g, srv
-    finally:
-        try:
-            os.kill(srv.proc.pid, signal.SIGCONT)
-        except OSError:
-            pass
-        g.close(failed=g.keep)
-        srv.close(keep=g.keep)
-
-
-def timed(fn):
-    t = time.monotonic()
-    r = fn()
-    return r, time.monotonic() - t
+    with redis_gateway({"store": {"redis_timeout_ms": TIMEOUT_MS}},
+                       before_close=_resume) as pair:
+        yield pair
 
 
 def put(g, token, key, value):
