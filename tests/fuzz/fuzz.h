@@ -19,6 +19,17 @@
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A harness with nothing to set up before its first input: write
+ * FUZZ_NO_INITIALIZE on a line of its own in place of the definition. */
+#define FUZZ_NO_INITIALIZE						\
+int									\
+LLVMFuzzerInitialize(int *argc, char ***argv)				\
+{									\
+	(void)argc;							\
+	(void)argv;							\
+	return 0;							\
+}
+
 #define FUZZ_ASSERT(e) do { if (!(e)) { \
 	fprintf(stderr, "invariant: %s (%s:%d)\n", #e, __FILE__, __LINE__); \
 	abort(); } } while (0)

@@ -18,13 +18,7 @@
 #include "cli_common.h"
 #include "fuzz.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
+FUZZ_NO_INITIALIZE
 
 static void
 check_printable(const char *s, size_t max)

@@ -15,13 +15,7 @@
 #include "parse.h"
 #include "fuzz.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
+FUZZ_NO_INITIALIZE
 
 static void
 fuzz_query(const char *s)

@@ -14,13 +14,7 @@
 
 static struct config before, cfg, again;
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
+FUZZ_NO_INITIALIZE
 
 /* config_print into a fresh string (NULL when out of memory). */
 static char *

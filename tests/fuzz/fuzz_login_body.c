@@ -13,13 +13,7 @@
 #include "parse.h"
 #include "fuzz.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
+FUZZ_NO_INITIALIZE
 
 static void
 fuzz_body(const char *s, size_t len, const char *name)
