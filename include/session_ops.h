@@ -24,6 +24,12 @@ int64_t	session_idle_limit(const struct config *, const struct session *);
 bool	session_cookie_persists(const struct config *, const struct session *);
 /* The effective expiry: idle expiry capped by the absolute limit. */
 int64_t	session_expiry(const struct request *);
+/*
+ * {"user": name, "expires_at": session_expiry(r)}: the body a sign-in and
+ * a password change answer with once the new session is started. NULL
+ * when out of memory (response_json answers that).
+ */
+cJSON	*session_started_json(const struct request *, const char *name);
 /* 12 lowercase hex digits. */
 bool	handle_valid(const char *s, size_t len);
 /* Revoke the caller's session named by r->arg. 0, or a status (404...). */

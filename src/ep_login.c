@@ -269,7 +269,6 @@ static int
 login_succeeded(struct request *r, struct login *l, struct user *u)
 {
 	char old[SESSION_HANDLE_LEN + 1] = "";
-	cJSON *o;
 
 	/*
 	 * The username's failures are forgiven; the address's are not: one
@@ -297,13 +296,7 @@ login_succeeded(struct request *r, struct login *l, struct user *u)
 			response_redirect(r, redirect_target(r, l));
 		return STAGE_DONE;
 	}
-	o = cJSON_CreateObject();
-	if (o != NULL) {
-		cJSON_AddStringToObject(o, "user", u->name);
-		cJSON_AddNumberToObject(o, "expires_at",
-		    (double)session_expiry(r));
-	}
-	response_json(r, 200, o);
+	response_json(r, 200, session_started_json(r, u->name));
 	return STAGE_DONE;
 }
 

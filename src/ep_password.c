@@ -89,13 +89,9 @@ change(struct request *r, struct pwchange *c, struct user *u)
 		response_redirect_account(r);
 		return STAGE_DONE;
 	}
-	o = cJSON_CreateObject();
-	if (o != NULL) {
-		cJSON_AddStringToObject(o, "user", u->name);
-		cJSON_AddNumberToObject(o, "expires_at",
-		    (double)session_expiry(r));
+	o = session_started_json(r, u->name);
+	if (o != NULL)
 		cJSON_AddNumberToObject(o, "revoked", n > 0 ? n - 1 : 0);
-	}
 	response_json(r, 200, o);
 	return STAGE_DONE;
 }

@@ -128,3 +128,16 @@ session_expiry(const struct request *r)
 {
 	return session_end_at(&r->sess, r->w->srv->cfg.absolute_age);
 }
+
+cJSON *
+session_started_json(const struct request *r, const char *name)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o != NULL) {
+		cJSON_AddStringToObject(o, "user", name);
+		cJSON_AddNumberToObject(o, "expires_at",
+		    (double)session_expiry(r));
+	}
+	return o;
+}
