@@ -7,42 +7,16 @@
 // of the daemon. Screenshots go to $SHOT_DIR. Last line: "N passed, N failed".
 import { chromium } from 'playwright-core';
 import { createHmac } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const BASE = process.env.BASE_URL;
-const SHOTS = process.env.SHOT_DIR || '/tmp/sessiongw-browser-shots';
-const EXE = process.env.CHROMIUM || '/usr/bin/chromium';
+import { BASE, COOKIE, EXE, SHOTS, T, assert, count, eq, requireEnv, tester } from './harness.mjs';
+
 const U = process.env.USER3 || 'carol', P = process.env.PASS3;
 const U2 = process.env.USER2 || 'bob', P2 = process.env.PASS2;
-const COOKIE = 'sessiongw';
 const NEWP = 'a new passphrase for carol 77';
-const T = 10000;
 
-if (!BASE || !P || !P2) {
-	console.error('run me through tests/browser/run.sh');
-	console.log('0 passed, 1 failed');
-	process.exit(2);
-}
-mkdirSync(SHOTS, { recursive: true });
-
-let passed = 0, failed = 0;
-async function test(name, fn) {
-	try {
-		await fn();
-		passed++;
-		console.log(`ok   ${name}`);
-	} catch (e) {
-		failed++;
-		const lines = String(e && e.stack || e).split('\n');
-		const where = lines.filter((l) => l.includes('mfa.test.mjs')).slice(0, 2);
-		console.log(`FAIL ${name}\n     ${[...lines.slice(0, 4), ...where].join('\n     ')}`);
-	}
-}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
-function eq(a, b, msg) {
-	if (a !== b) throw new Error(`${msg}: got ${JSON.stringify(a)}, want ${JSON.stringify(b)}`);
-}
+requireEnv(P, P2);
+const test = tester('mfa.test.mjs');
 
 function base32(s) {
 	const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -119,7 +93,7 @@ const browser = await chromium.launch({
 });
 const hardStop = setTimeout(() => {
 	console.log('FAIL overall time limit (150 s) exceeded');
-	console.log(`${passed} passed, ${failed + 1} failed`);
+	console.log(`${count.passed} passed, ${count.failed + 1} failed`);
 	process.exit(1);
 }, 150000);
 
@@ -262,7 +236,7 @@ try {
 		eq(bad.length, 0, `messages:\n${bad.join('\n')}`);
 	});
 } catch (e) {
-	failed++;
+	count.failed++;
 	console.log(`FAIL setup: ${e && e.stack || e}`);
 } finally {
 	await browser.close().catch(() => {});
@@ -270,5 +244,5 @@ try {
 }
 if (consoleLog.length) console.log(`console/page messages (${consoleLog.length}):\n  ${consoleLog.join('\n  ')}`);
 console.log(`screenshots in ${SHOTS}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+console.log(`${count.passed} passed, ${count.failed} failed`);
+process.exit(count.failed === 0 && count.passed > 0 ? 0 : 1);

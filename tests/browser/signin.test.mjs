@@ -3,42 +3,17 @@
 // Started by run.sh, which provides a sessiongw + nginx at $BASE_URL with
 // users $USER1 / $USER2. The last line printed is "N passed, N failed".
 import { chromium } from 'playwright-core';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const BASE = process.env.BASE_URL;
-const SHOTS = process.env.SHOT_DIR || '/tmp/sessiongw-browser-shots';
-const EXE = process.env.CHROMIUM || '/usr/bin/chromium';
+import { BASE, COOKIE, EXE, SHOTS, T, assert, count, eq, requireEnv, tester } from './harness.mjs';
+
 const U1 = process.env.USER1 || 'alice', P1 = process.env.PASS1;
 const U2 = process.env.USER2 || 'bob', P2 = process.env.PASS2;
 const TITLE = process.env.UI_TITLE || 'Sign in';
-const COOKIE = 'sessiongw';
-const T = 10000;
 
-if (!BASE || !P1 || !P2) {
-	console.error('run me through tests/browser/run.sh');
-	console.log('0 passed, 1 failed');
-	process.exit(2);
-}
-mkdirSync(SHOTS, { recursive: true });
-
-let passed = 0, failed = 0;
-async function test(name, fn) {
-	try {
-		await fn();
-		passed++;
-		console.log(`ok   ${name}`);
-	} catch (e) {
-		failed++;
-		const lines = String(e && e.stack || e).split('\n');
-		const where = lines.filter((l) => l.includes('signin.test.mjs')).slice(0, 2);
-		console.log(`FAIL ${name}\n     ${[...lines.slice(0, 4), ...where].join('\n     ')}`);
-	}
-}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
-function eq(a, b, msg) {
-	if (a !== b) throw new Error(`${msg}: got ${JSON.stringify(a)}, want ${JSON.stringify(b)}`);
-}
+requireEnv(P1, P2);
+const test = tester('signin.test.mjs');
 
 const shots = [];
 async function shot(page, name) {
@@ -109,7 +84,7 @@ const browser = await chromium.launch({
 });
 const hardStop = setTimeout(() => {
 	console.log('FAIL overall time limit (100 s) exceeded');
-	console.log(`${passed} passed, ${failed + 1} failed`);
+	console.log(`${count.passed} passed, ${count.failed + 1} failed`);
 	process.exit(1);
 }, 100000);
 
@@ -306,7 +281,7 @@ try {
 	});
 	await ctxB.close();
 } catch (e) {
-	failed++;
+	count.failed++;
 	console.log(`FAIL setup: ${e && e.stack || e}`);
 } finally {
 	await browser.close().catch(() => {});
@@ -317,6 +292,6 @@ if (consoleLog.length) console.log(`console/page messages (${consoleLog.length})
 if (loginShot) { copyFileSync(loginShot, '/tmp/sessiongw-login.png'); shots.push('/tmp/sessiongw-login.png'); }
 if (accountShot) { copyFileSync(accountShot, '/tmp/sessiongw-account.png'); shots.push('/tmp/sessiongw-account.png'); }
 console.log(`screenshots:\n  ${shots.join('\n  ')}`);
-if (failed && process.env.LOG_DIR) console.log(`logs kept in ${process.env.LOG_DIR} (sessiongw.log, audit.log, nginx/)`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+if (count.failed && process.env.LOG_DIR) console.log(`logs kept in ${process.env.LOG_DIR} (sessiongw.log, audit.log, nginx/)`);
+console.log(`${count.passed} passed, ${count.failed} failed`);
+process.exit(count.failed === 0 && count.passed > 0 ? 0 : 1);
