@@ -280,6 +280,18 @@ def mount_tmpfs(path, size):
     return rc.returncode == 0
 
 
+def tmpfs_gateway(size):
+    """A started Gateway (2 threads) and a tmpfs of size mounted at its
+    g.tmp / "full", as (g, full); closes g and skips the test when the
+    mount is not allowed (not root). The caller unmounts (umount -l)."""
+    g = Gateway(threads=2).start()
+    full = g.tmp / "full"
+    if os.geteuid() != 0 or not mount_tmpfs(full, size):
+        g.close()
+        pytest.skip("needs root to mount a small tmpfs")
+    return g, full
+
+
 def move_database(g, dest):
     """Stop g's daemon, copy its SQLite database (with -wal and -shm) into
     directory dest, point the config there and start the daemon again."""

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import APP_MARKER, Gateway, mount_tmpfs, move_database, sqlite_only
+from conftest import APP_MARKER, move_database, sqlite_only, tmpfs_gateway
 
 pytestmark = sqlite_only("a full tmpfs under the database file; an unreachable "
                          "Redis: test_redis_outage.py")
@@ -47,11 +47,7 @@ def metric_full(g):
 
 @pytest.fixture
 def gw_on_tmpfs():
-    g = Gateway(threads=2).start()
-    full = g.tmp / "full"
-    if os.geteuid() != 0 or not mount_tmpfs(full, "2m"):
-        g.close()
-        pytest.skip("needs root to mount a small tmpfs")
+    g, full = tmpfs_gateway("2m")
     try:
         g.token = g.login("alice")
         r = g.request("PUT", "/session/cache/kept?ttl=0", body=b"kept-value",

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import Gateway, mount_tmpfs, move_database, sqlite_only
+from conftest import Gateway, move_database, sqlite_only, tmpfs_gateway
 
 
 def _restart_with_env(g, **env):
@@ -65,11 +65,7 @@ def test_healthz_503_when_reads_fail():
 
 @sqlite_only("a full tmpfs under the database file; Redis: test_redis_outage.py")
 def test_full_disk_gives_503_and_recovers():
-    g = Gateway(threads=2).start()
-    full = g.tmp / "full"
-    if os.geteuid() != 0 or not mount_tmpfs(full, "600k"):
-        g.close()
-        pytest.skip("needs root to mount a small tmpfs")
+    g, full = tmpfs_gateway("600k")
     try:
         token = g.login("alice")
         move_database(g, full)
