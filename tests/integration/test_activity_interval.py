@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from conftest import handle_of
+from conftest import handle_of, sqlite_only
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow,
+              sqlite_only("reads last_seen from the SQLite file")]
 
 
 def row(g, tok):

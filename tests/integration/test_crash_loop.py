@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import time
 
-from conftest import Gateway, token_id
+from conftest import Gateway, sqlite_only, token_id
 
 NTHREADS = 8           # client threads, each signing in as its own user
 ROUNDS = 22            # >= 20 SIGKILLs
@@ -159,6 +159,8 @@ def check_api(g, acked, last_token, rnd):
     return len(sample)
 
 
+@sqlite_only("checks the SQLite file (rows, integrity_check) after each kill; "
+             "Redis: test_redis_outage.py")
 def test_sigkill_loop_keeps_every_acknowledged_write():
     # max_failures high: a sign-in killed while it ran is never finished,
     # and under the rule of today (attempts counted before the password

@@ -48,6 +48,7 @@ def test_database_fault_is_clean_500():
         g.close()
 
 
+@sqlite_only("the database file made unreadable; Redis: test_redis_outage.py")
 def test_healthz_503_when_reads_fail():
     """healthz is 503 only when the database cannot be read (its first
     step, the read, is the injected fault), and ok again after."""

@@ -16,7 +16,8 @@ import subprocess
 
 import pytest
 
-from conftest import Gateway, SESSIONGW_BIN, _PROCS, need_binary, unix_connectable, wait_for
+from conftest import (Gateway, SESSIONGW_BIN, _PROCS, need_binary, sqlite_only,
+                      unix_connectable, wait_for)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -147,6 +148,7 @@ def test_unknown_socket_group_is_refused():
         g.close()
 
 
+@sqlite_only("also checks the owner of the SQLite file")
 def test_unprivileged_daemon_gives_socket_to_socket_group():
     """The shipped unit's way: started as sessiongw:sessiongw with www-data
     as a supplementary group (here nobody:nogroup + www-data), the daemon
