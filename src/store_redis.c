@@ -1115,12 +1115,15 @@ hex_of(const unsigned char hash[SESSION_HASH_BYTES],
 	    SESSION_HASH_BYTES);
 }
 
-/* A session is keyed by its hash in hex: append that key to a. */
+/*
+ * A session is keyed by its hash in hex: write it into hex and append
+ * that key to a. hex is the caller's and must outlive the command: args
+ * keep pointers, not copies.
+ */
 static void
-arg_hash(struct args *a, const unsigned char hash[SESSION_HASH_BYTES])
+arg_hash(struct args *a, char hex[2 * SESSION_HASH_BYTES + 1],
+    const unsigned char hash[SESSION_HASH_BYTES])
 {
-	char hex[2 * SESSION_HASH_BYTES + 1];
-
 	hex_of(hash, hex);
 	arg_str(a, hex);
 }
@@ -1587,8 +1590,9 @@ rd_session_create(struct store *sb, const struct session *ss)
 {
 	struct rd *s = rd(sb);
 	struct args a = { 0 };
+	char hex[2 * SESSION_HASH_BYTES + 1];
 
-	arg_hash(&a, ss->hash);
+	arg_hash(&a, hex, ss->hash);
 	arg_str(&a, ss->handle);
 	arg_int(&a, ss->user_id);
 	arg_int(&a, ss->created_at);
@@ -1608,11 +1612,12 @@ rd_session_get(struct store *sb, const unsigned char hash[SESSION_HASH_BYTES],
 {
 	struct rd *s = rd(sb);
 	struct args a = { 0 };
+	char hex[2 * SESSION_HASH_BYTES + 1];
 	redisReply *r;
 	int rc = STORE_NOTFOUND;
 
 	s->have_user = false;
-	arg_hash(&a, hash);
+	arg_hash(&a, hex, hash);
 	r = script(s, SC_SESSION_GET, "read session", &a);
 	args_free(&a);
 	if (r == NULL)
@@ -1673,8 +1678,9 @@ rd_session_touch(struct store *sb, const struct session *ss)
 {
 	struct rd *s = rd(sb);
 	struct args a = { 0 };
+	char hex[2 * SESSION_HASH_BYTES + 1];
 
-	arg_hash(&a, ss->hash);
+	arg_hash(&a, hex, ss->hash);
 	arg_int(&a, ss->last_seen);
 	arg_int(&a, ss->expires_at);
 	arg_str(&a, ss->ip);
@@ -1688,8 +1694,9 @@ rd_session_delete(struct store *sb,
 {
 	struct rd *s = rd(sb);
 	struct args a = { 0 };
+	char hex[2 * SESSION_HASH_BYTES + 1];
 
-	arg_hash(&a, hash);
+	arg_hash(&a, hex, hash);
 	return script_code(s, SC_SESSION_DELETE, "delete session", &a);
 }
 
