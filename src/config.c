@@ -870,6 +870,27 @@ reader(char *buf, int num, void *stream)
 	return buf;
 }
 
+/*
+ * Length of a value as config_print writes it: list items joined by ", ".
+ * Numbers, booleans and enum names are short and need no check.
+ */
+static size_t
+printed_len(const struct config *c, const struct keydef *k)
+{
+	const char *field = (const char *)c + k->off;
+	size_t len = 0;
+	int n;
+
+	if (k->type == KT_STRING)
+		len = strlen(field);
+	else if (k->type == KT_LIST) {
+		n = *(const int *)(const void *)((const char *)c + k->count_off);
+		for (int i = 0; i < n && i < k->max; i++)
+			len += (i ? 2 : 0) + strlen(field + (size_t)i * k->size);
+	}
+	return len;
+}
+
 static const struct keydef *
 find_key(const char *section, const char *name, int *idx)
 {
@@ -889,6 +910,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 	struct parse *p = user;
 	const struct keydef *k;
 	char why[WHY_MAX];
+	size_t len;
 	int idx = 0;
 
 	if (p->indented) {
@@ -910,6 +932,16 @@ handler(void *user, const char *section, const char *name, const char *value)
 	}
 	if (set_value(p->cfg, k, value, why, sizeof why) == -1)
 		goto fail;
+	/*
+	 * What check-config prints must load again: "key = a, b" can be a
+	 * few characters longer than the "key=a,b" that was read.
+	 */
+	if ((len = strlen(name) + 3 + printed_len(p->cfg, k)) > p->line_max) {
+		snprintf(why, sizeof why, "as check-config prints it (\"%s = "
+		    "...\", items joined by \", \") the line is %zu characters, "
+		    "over the %zu-character limit", name, len, p->line_max);
+		goto fail;
+	}
 	p->key_line[idx] = p->lineno;
 	return 1;
 fail:
