@@ -13,61 +13,40 @@ USER_NAME=demo
 USER_PASS=demo-password-1
 
 [ -x "$BIN" ] || { echo "demo: build first (make)" >&2; exit 1; }
+. "$ROOT/tests/template/render.sh"
 sh "$ROOT/tools/demo-stop.sh" >/dev/null 2>&1 || true
 mkdir -p "$DEMO/www/app" "$DEMO/nginx"
 
-cat > "$DEMO/sessiongw.conf" <<CONF
-; demo configuration: everything under $DEMO
-[server]
-listen = unix:$DEMO/sessiongw.sock
-threads = 4
-database = $DEMO/sessiongw.db
-audit_log = $DEMO/audit.log
-secret_key_file = $DEMO/secret.key
-; nginx workers may run as another user on loopback
-socket_mode = 0666
-
-[session]
-; plain http on loopback: the browser would drop a Secure cookie
-cookie_secure = false
-CONF
+render "$ROOT/tests/template/sessiongw.conf.in" "$DEMO/sessiongw.conf" \
+    WRITER="demo configuration (tools/demo.sh), everything under $DEMO" \
+    LISTEN="unix:$DEMO/sessiongw.sock" THREADS=4 \
+    DATABASE="$DEMO/sessiongw.db" AUDIT_LOG="$DEMO/audit.log" \
+    SECRET_KEY="$DEMO/secret.key" \
+    SOCKET_MODE=0666 \
+    SESSION='; plain http on loopback: the browser would drop a Secure cookie
+cookie_secure = false'
+# socket_mode 0666: nginx workers may run as another user on loopback
 
 echo "<h1>Protected page</h1><p>only signed-in users see this</p>" \
     > "$DEMO/www/app/index.html"
 
-cat > "$DEMO/nginx/nginx.conf" <<CONF
-daemon on;
-worker_processes 1;
-pid $DEMO/nginx/nginx.pid;
-error_log $DEMO/nginx/error.log;
-events { worker_connections 256; }
-http {
-    access_log $DEMO/nginx/access.log;
-    client_body_temp_path $DEMO/nginx/body;
-    fastcgi_temp_path $DEMO/nginx/fastcgi;
-    proxy_temp_path $DEMO/nginx/proxy;
-    uwsgi_temp_path $DEMO/nginx/uwsgi;
-    scgi_temp_path $DEMO/nginx/scgi;
-    upstream sessiongw { server unix:$DEMO/sessiongw.sock; }
-    server {
-        listen 127.0.0.1:$PORT;
-        root $DEMO/www;
-        include $ROOT/conf/nginx/sessiongw.conf;
-        location /app/ {
+render "$ROOT/tests/template/nginx.conf.in" "$DEMO/nginx/nginx.conf" \
+    WRITER=tools/demo.sh NGINX_DIR="$DEMO/nginx" DAEMON=on \
+    ERROR_LOG_LEVEL=error WORKER_CONNECTIONS=256 \
+    ACCESS_LOG="$DEMO/nginx/access.log" SOCKET="$DEMO/sessiongw.sock" \
+    PORT="$PORT" WWW="$DEMO/www" SNIPPET="$ROOT/conf/nginx/sessiongw.conf" \
+    LOCATIONS='        location /app/ {
             auth_request /session/validate;
-            auth_request_set \$sg_cookie \$upstream_http_set_cookie;
-            add_header Set-Cookie \$sg_cookie always;
-            auth_request_set \$sg_user \$upstream_http_x_session_user;
-            add_header X-Session-User \$sg_user;
+            auth_request_set $sg_cookie $upstream_http_set_cookie;
+            add_header Set-Cookie $sg_cookie always;
+            auth_request_set $sg_user $upstream_http_x_session_user;
+            add_header X-Session-User $sg_user;
             # per-user content: no browser or proxy may cache it
             add_header Cache-Control "private, no-store" always;
-            try_files \$uri \$uri/index.html =404;
+            try_files $uri $uri/index.html =404;
             error_page 401 = @login;
         }
-        location @login { return 302 /session/login?rd=\$request_uri; }
-    }
-}
-CONF
+        location @login { return 302 /session/login?rd=$request_uri; }'
 
 cd "$DEMO"
 "$BIN" -c sessiongw.conf setup-session-security | sed 's/^/  /'
