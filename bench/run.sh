@@ -30,6 +30,7 @@ set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/bench/lib.sh"
+. "$ROOT/tests/template/render.sh"
 BIN=${SESSIONGW_BIN:-$ROOT/build/sessiongw}
 PY=/usr/bin/python3		# Debian's, where python3-django lives
 QUICK=${BENCH_QUICK:-0}
@@ -94,30 +95,24 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- daemons: one config writer, two stores sharing the key ---------------
-write_conf() {	# write_conf NAME DB [CLEANUP-INTERVAL]: $W/NAME.conf, $W/NAME.sock
-	cat >"$W/$1.conf" <<CONF
-; benchmark configuration: everything under $W
-[server]
-listen = unix:$W/$1.sock
-threads = $THREADS
-database = $2
-audit_log = $W/$1-audit.log
-secret_key_file = $W/secret.key
-socket_mode = 0666
-
-[session]
-cookie_secure = false
+# The store of each daemon: [store] lines for write_conf, empty = SQLite
+# in DB (e.g. 'backend = redis' and 'redis_socket = ...' lines for Redis).
+STORE_S= STORE_B=
+write_conf() {	# write_conf NAME DB [CLEANUP-INTERVAL [STORE-LINES [LOGIN-LINES]]]
+	# -> $W/NAME.conf, daemon socket $W/NAME.sock
+	render "$ROOT/tests/template/sessiongw.conf.in" "$W/$1.conf" \
+	    WRITER="benchmark configuration (bench/run.sh), everything under $W" \
+	    LISTEN="unix:$W/$1.sock" THREADS="$THREADS" DATABASE="$2" \
+	    AUDIT_LOG="$W/$1-audit.log" SECRET_KEY="$W/secret.key" \
+	    SOCKET_MODE=0666 STORE="${4:-}" LOGIN="${5:-}" \
+	    SESSION="cookie_secure = false
 ; BENCH_ACTIVITY_INTERVAL (30; 1 is the default of a fresh install)
-activity_interval = $ACTIVITY
-
-[cache]
-; the big store holds BENCH_CACHE_ROWS rows: no cull during the bench
+activity_interval = $ACTIVITY" \
+	    CACHE='; the big store holds BENCH_CACHE_ROWS rows: no cull during the bench
 max_entries = 1000000
-max_entries_per_user = 1000
-
-[cleanup]
-interval = ${3:-60}
-CONF
+max_entries_per_user = 1000' \
+	    CLEANUP="interval = ${3:-60}" ||
+	    die "cannot write $W/$1.conf"
 }
 
 start_daemon() {	# start_daemon NAME -> sets LAST_PID
@@ -134,8 +129,8 @@ setup_store() {	# setup_store NAME
 	    >>"$W/setup.log" 2>&1 || { cat "$W/setup.log" >&2; die "setup $1 failed"; }
 }
 
-write_conf small "$DB_S"
-write_conf big "$DB_B"
+write_conf small "$DB_S" 60 "$STORE_S"
+write_conf big "$DB_B" 60 "$STORE_B"
 setup_store small
 setup_store big
 printf '%s\n' "$USER_PASS" | (cd "$W" && "$BIN" -c small.conf user add \
@@ -201,29 +196,14 @@ write_nginx() {	# write_nginx DIR PORT SESSIONGW-SOCKET
 	mkdir -p "$1"
 	_user=
 	[ "$(id -u)" = 0 ] && _user='user root;'
-	cat >"$1/nginx.conf" <<CONF
-$_user
-daemon on;
-worker_processes 1;
-pid $1/nginx.pid;
-error_log $1/error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $1/body;
-    fastcgi_temp_path $1/fastcgi;
-    proxy_temp_path $1/proxy;
-    uwsgi_temp_path $1/uwsgi;
-    scgi_temp_path $1/scgi;
-    keepalive_requests 1000000;
-    upstream sessiongw { server unix:$3; }
+	render "$ROOT/tests/template/nginx.conf.in" "$1/nginx.conf" \
+	    WRITER=bench/run.sh NGINX_DIR="$1" DAEMON=on ERROR_LOG_LEVEL=error \
+	    WORKER_CONNECTIONS=1024 ACCESS_LOG=off SOCKET="$3" PORT="$2" \
+	    WWW="$W/www" SNIPPET="$ROOT/conf/nginx/sessiongw.conf" MAIN="$_user" \
+	    HTTP="    keepalive_requests 1000000;
     upstream null { server unix:$W/null.sock; }
-    upstream django { server unix:$W/gunicorn.sock; }
-    server {
-        listen 127.0.0.1:$2;
-        root $W/www;
-        include $ROOT/conf/nginx/sessiongw.conf;
-        location /static/ { try_files \$uri \$uri/index.html =404; }
+    upstream django { server unix:$W/gunicorn.sock; }" \
+	    LOCATIONS="        location /static/ { try_files \$uri \$uri/index.html =404; }
         location /app/ {
             auth_request /session/validate;
             auth_request_set \$sg_cookie \$upstream_http_set_cookie;
@@ -245,10 +225,7 @@ http {
         location /django/ {
             proxy_pass http://django;
             proxy_set_header Host \$http_host;
-        }
-    }
-}
-CONF
+        }" || die "cannot write $1/nginx.conf"
 	nginx -t -q -p "$1" -c "$1/nginx.conf" -e "$1/error.log" ||
 	    die "nginx config test failed ($1)"
 	nginx -p "$1" -c "$1/nginx.conf" -e "$1/error.log" || die "nginx did not start"
@@ -388,7 +365,7 @@ STORM_DUR=$DUR STORM_ROUNDS=$ROUNDS
 STORM_ROWS=
 storm_round() {	# storm_round NAME EXPIRED
 	stop_pid "$PID_B"; PID_B=
-	write_conf big "$DB_B" 1
+	write_conf big "$DB_B" 1 "$STORE_B"
 	if [ "$2" -gt 0 ]; then
 		"$PY" "$ROOT/bench/seed.py" "$DB_B" "$W/secret.key" \
 		    --users "$SEED_USERS" --expired-sessions "$2" \
@@ -416,7 +393,7 @@ if [ "${BENCH_ONLY:-}" != locked ] && [ "$STORM" -gt 0 ]; then
 	done
 	sed -i 's/^\(validate_idle\)\tvalidate_idle/\1\t-/' "$W/all.tsv"
 	stop_pid "$PID_B"; PID_B=
-	write_conf big "$DB_B"
+	write_conf big "$DB_B" 60 "$STORE_B"
 	start_b
 fi
 
@@ -505,7 +482,7 @@ function done(summary, latency, requests)
 end
 LUA
 	stop_pid "$PID_S"; PID_S=
-	printf '\n[login]\nmax_failures_per_ip = 1000000\n' >>"$W/small.conf"
+	write_conf small "$DB_S" 60 "$STORE_S" 'max_failures_per_ip = 1000000'
 	start_s
 	check 200 -b "$COOKIE" "$URL/session/validate"
 	rot "$W/cookies-1k.txt" /session/validate

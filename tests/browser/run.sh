@@ -18,6 +18,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 BIN=${SESSIONGW_BIN:-$ROOT/build/sessiongw}
 case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+. "$ROOT/tests/template/render.sh"
 
 [ -x "$BIN" ] || { echo "browser: no $BIN (run make first)" >&2; exit 2; }
 command -v nginx >/dev/null 2>&1 || { echo "browser: nginx missing" >&2; exit 2; }
@@ -79,60 +80,34 @@ PORT=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=
 SHOTS=${SHOT_DIR:-$HERE/artifacts}
 rm -rf "$SHOTS"
 mkdir -p "$TMP/www/app" "$TMP/nginx" "$SHOTS"
-cat > "$TMP/sessiongw.conf" <<CONF
-[server]
-listen = unix:$TMP/sessiongw.sock
-threads = 4
-database = $TMP/sessiongw.db
-audit_log = $TMP/audit.log
-secret_key_file = $TMP/secret.key
-socket_mode = 0666
-
-[session]
-; plain http on loopback: the browser would drop a Secure cookie
+render "$ROOT/tests/template/sessiongw.conf.in" "$TMP/sessiongw.conf" \
+    WRITER=tests/browser/run.sh LISTEN="unix:$TMP/sessiongw.sock" THREADS=4 \
+    DATABASE="$TMP/sessiongw.db" AUDIT_LOG="$TMP/audit.log" \
+    SECRET_KEY="$TMP/secret.key" SOCKET_MODE=0666 \
+    SESSION='; plain http on loopback: the browser would drop a Secure cookie
 cookie_secure = false
-remember_age = 2592000
-
-[ui]
-title = Acme & Co Portal
-CONF
+remember_age = 2592000' \
+    UI='title = Acme & Co Portal'
 
 echo "<!DOCTYPE html><title>app</title><h1 id=protected>Protected page</h1><p>only signed-in users see this</p>" \
     > "$TMP/www/app/index.html"
 
-cat > "$TMP/nginx/nginx.conf" <<CONF
-daemon off;
-master_process on;
-worker_processes 1;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log;
-events { worker_connections 256; }
-http {
-    access_log $TMP/nginx/access.log;
-    client_body_temp_path $TMP/nginx/body;
-    fastcgi_temp_path $TMP/nginx/fastcgi;
-    proxy_temp_path $TMP/nginx/proxy;
-    uwsgi_temp_path $TMP/nginx/uwsgi;
-    scgi_temp_path $TMP/nginx/scgi;
-    upstream sessiongw { server unix:$TMP/sessiongw.sock; }
-    server {
-        listen 127.0.0.1:$PORT;
-        root $TMP/www;
-        include $ROOT/conf/nginx/sessiongw.conf;
-        location /app/ {
+render "$ROOT/tests/template/nginx.conf.in" "$TMP/nginx/nginx.conf" \
+    WRITER=tests/browser/run.sh NGINX_DIR="$TMP/nginx" DAEMON=off \
+    ERROR_LOG_LEVEL=error WORKER_CONNECTIONS=256 \
+    ACCESS_LOG="$TMP/nginx/access.log" SOCKET="$TMP/sessiongw.sock" \
+    PORT="$PORT" WWW="$TMP/www" SNIPPET="$ROOT/conf/nginx/sessiongw.conf" \
+    LOCATIONS='        location /app/ {
             auth_request /session/validate;
-            auth_request_set \$sg_cookie \$upstream_http_set_cookie;
-            add_header Set-Cookie \$sg_cookie always;
+            auth_request_set $sg_cookie $upstream_http_set_cookie;
+            add_header Set-Cookie $sg_cookie always;
             # as conf/nginx/example-site.conf: without it Chromium caches
             # /app/ heuristically and shows it again after sign-out
             add_header Cache-Control "private, no-store" always;
-            try_files \$uri \$uri/index.html =404;
+            try_files $uri $uri/index.html =404;
             error_page 401 = @login;
         }
-        location @login { return 302 /session/login?rd=\$request_uri; }
-    }
-}
-CONF
+        location @login { return 302 /session/login?rd=$request_uri; }'
 
 cd "$TMP"
 "$BIN" -c sessiongw.conf setup-session-security > setup.log 2>&1 ||

@@ -7,9 +7,11 @@ behind it, a real SQLite file, all inside one temp dir per Gateway.
     r = gw.request("GET", "/session/healthz")
     gw.close()                      # stops what it started, by PID
 
-nginx serves conf/nginx/example-site.conf (listen/root/include paths
-rewritten to the temp dir) with conf/nginx/sessiongw.conf included
-verbatim, so the tests check the files users install.
+nginx serves conf/nginx/example-site.conf's server body in the test site
+of tests/template/nginx.conf.in (listen, root and the include of
+conf/nginx/sessiongw.conf are the template's, pointed at the temp dir), so
+the tests check the files users install; the daemon's config comes from
+tests/template/sessiongw.conf.in (Gateway.config_values).
 
 Environment: SESSIONGW_BIN (default REPO/build/sessiongw), NGINX_BIN,
 SG_STORE=redis runs every Gateway on [store] backend = redis, each with its
@@ -38,7 +40,9 @@ import socket
 import sqlite3
 import struct
 import subprocess
+import sys
 import tempfile
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -46,6 +50,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "template"))
+import render as template  # noqa: E402  (tests/template/render.py)
+from render import render  # noqa: E402
+
 SESSIONGW_BIN_ORIG = os.environ.get("SESSIONGW_BIN") or str(REPO / "build" / "sessiongw")
 SESSIONGW_BIN = SESSIONGW_BIN_ORIG
 NGINX_BIN = os.environ.get("NGINX_BIN") or shutil.which("nginx") or "/usr/sbin/nginx"
@@ -303,6 +311,32 @@ def move_database(g, dest):
     g.overrides.setdefault("server", {})["database"] = dest / "sg.db"
     g.write_config()
     g.start_daemon()
+
+
+# [server] keys with a line of their own in tests/template/sessiongw.conf.in
+# (the placeholder each one fills); every other key goes in its section's
+# block.
+CONF_INLINE = {"listen": "LISTEN", "threads": "THREADS", "database": "DATABASE",
+               "audit_log": "AUDIT_LOG", "secret_key_file": "SECRET_KEY",
+               "socket_mode": "SOCKET_MODE"}
+
+
+def split_site(text, deploy):
+    """An nginx site file (comments, http-level blocks, one `server {`
+    block ending at the last `}` line) as (what is before the server,
+    the server's body), indented for tests/template/nginx.conf.in, with
+    each line matching a pattern of deploy (the site's deployment lines
+    that the template writes) taken out of the body: exactly one each, or
+    AssertionError."""
+    m = re.search(r"(?ms)^server \{\n(.*)^\}\s*\Z", text)
+    if not m:
+        raise AssertionError("no server { ... } block at the end of the site file")
+    before, body = text[:m.start()], m.group(1)
+    for pat in deploy:
+        body, n = re.subn(r"(?m)^[ \t]*%s[ \t]*\n" % pat, "", body)
+        if n != 1:
+            raise AssertionError("site file: expected one %r" % pat)
+    return textwrap.indent(before, "    "), textwrap.indent(body, "    ")
 
 
 def free_port():
@@ -629,18 +663,28 @@ class Gateway:
                 c.setdefault(sec, {})[k] = v
         return c
 
-    def write_config(self):
-        out = ["; written by tests/integration/conftest.py"]
+    def config_values(self):
+        """config_dict() as the values of tests/template/sessiongw.conf.in:
+        the [server] keys the template gives a line of their own, every
+        other key as a line of its section's block. A section or a key the
+        template has no place for is a RenderError, not a dropped line."""
+        v = {"WRITER": "tests/integration/conftest.py"}
         for sec, kv in self.config_dict().items():
-            kv = {k: v for k, v in kv.items() if v is not None}
-            if not kv:
-                continue
-            out.append("[%s]" % sec)
-            for k, v in kv.items():
-                if isinstance(v, bool):
-                    v = "true" if v else "false"
-                out.append("%s = %s" % (k, v))
-        self.conf.write_text("\n".join(out) + "\n")
+            lines = []
+            for k, val in kv.items():
+                if val is None:
+                    continue
+                if isinstance(val, bool):
+                    val = "true" if val else "false"
+                if sec == "server" and k in CONF_INLINE:
+                    v[CONF_INLINE[k]] = val
+                else:
+                    lines.append("%s = %s" % (k, val))
+            v[sec.upper()] = "\n".join(lines)
+        return v
+
+    def write_config(self):
+        self.conf.write_text(render(template.SESSIONGW_CONF, self.config_values()))
 
     @staticmethod
     def write_keyfile(path, keys):
@@ -668,43 +712,40 @@ class Gateway:
         (www / "api" / "index.json").write_text('{"marker":"%s"}\n' % API_MARKER)
         (www / "api" / "data.json").write_text('{"marker":"%s"}\n' % API_MARKER)
 
-    def site_block(self):
-        """example-site.conf with its three deployment paths pointed here."""
-        text = EXAMPLE_SITE.read_text()
-        subs = [
-            (r"listen 127\.0\.0\.1:8080;", "listen 127.0.0.1:%d;" % self.port),
-            (r"root /var/www/example;", "root %s;" % self.p("www")),
-            (r"include /etc/nginx/snippets/sessiongw\.conf;", "include %s;" % SNIPPET),
-        ]
-        for pat, rep in subs:
-            text, n = re.subn(pat, rep, text)
-            if n != 1:
-                raise AssertionError("example-site.conf: expected one %r" % pat)
+    def site(self):
+        """This gateway's site in tests/template/nginx.conf.in, as values
+        of its placeholders: LOCATIONS (and HTTP, SERVERS, SNIPPET when a
+        test needs them). Here conf/nginx/example-site.conf's server body;
+        its three deployment lines (listen, root, include of the snippet)
+        are the template's own, pointed at this temp dir."""
+        _, body = split_site(EXAMPLE_SITE.read_text(), (
+            r"listen 127\.0\.0\.1:8080;", r"root /var/www/example;",
+            r"include /etc/nginx/snippets/sessiongw\.conf;"))
         # the app identity snippets (sessiongw-app-proxy.conf, ...)
-        text = text.replace("/etc/nginx/snippets/sessiongw-app-",
+        body = body.replace("/etc/nginx/snippets/sessiongw-app-",
                             str(SNIPPET.parent / "sessiongw-app-"))
-        return text
+        return {"LOCATIONS": body}
+
+    def nginx_values(self):
+        t = self.tmp
+        v = {
+            "WRITER": "tests/integration/conftest.py",
+            "MAIN": "user root;" if os.geteuid() == 0 else "",
+            "NGINX_DIR": t, "DAEMON": "off", "ERROR_LOG_LEVEL": "info",
+            "WORKER_CONNECTIONS": 256, "ACCESS_LOG": t / "access.log",
+            "SOCKET": self.sock, "PORT": self.port, "WWW": self.p("www"),
+            "SNIPPET": SNIPPET,
+            "HTTP": "    include /etc/nginx/mime.types;\n"
+                    "    default_type application/octet-stream;",
+        }
+        site = dict(self.site())
+        if "HTTP" in site:
+            v["HTTP"] += "\n" + site.pop("HTTP")
+        v.update(site)
+        return v
 
     def write_nginx_conf(self):
-        t = self.tmp
-        (t / "ngx-tmp").mkdir(exist_ok=True)
-        user = "user root;\n" if os.geteuid() == 0 else ""
-        temps = "".join("    %s_temp_path %s;\n" % (k, t / "ngx-tmp" / k)
-                        for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        conf = (
-            "daemon off;\nmaster_process on;\nworker_processes 1;\n%s"
-            "pid %s;\nerror_log %s info;\n"
-            "events { worker_connections 256; }\n"
-            "http {\n"
-            "    include /etc/nginx/mime.types;\n"
-            "    default_type application/octet-stream;\n"
-            "    access_log %s;\n%s"
-            "    upstream sessiongw { server unix:%s; }\n"
-            "%s\n"
-            "}\n"
-        ) % (user, t / "nginx.pid", t / "error.log", t / "access.log", temps,
-             self.sock, self.site_block())
-        self.p("nginx.conf").write_text(conf)
+        self.p("nginx.conf").write_text(render(template.NGINX_CONF, self.nginx_values()))
 
     # the CLI
     def run(self, *args, input=None, check=True, timeout=60):

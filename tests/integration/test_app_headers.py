@@ -68,7 +68,7 @@ class AppGateway(Gateway):
     """The real daemon behind nginx with three app backends, each in a
     protected and a public location that include the matching snippet."""
 
-    def site_block(self):
+    def site(self):
         locs = []
         for kind, pass_ in (("proxy", "proxy_pass http://127.0.0.1:%d" % self.http_port),
                             ("uwsgi", "uwsgi_pass unix:%s" % self.p("uwsgi.sock")),
@@ -87,13 +87,7 @@ class AppGateway(Gateway):
     location /%(k)s/unsafe/ {
         %(pass)s;
     }""" % {"k": kind, "snip": snip, "pass": pass_})
-        return """
-server {
-    listen 127.0.0.1:%d;
-    include %s;
-%s
-}
-""" % (self.port, SNIPPETS / "sessiongw.conf", "".join(locs))
+        return {"LOCATIONS": "".join(locs)}
 
 
 @pytest.fixture(scope="module")

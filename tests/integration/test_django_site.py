@@ -17,7 +17,8 @@ import sys
 import pytest
 
 from conftest import (FORM_CT, REPO, SESSIONGW_BIN, Gateway, form, is_clearing,
-                      parse_set_cookie, tail, unix_connectable, wait_for)
+                      parse_set_cookie, split_site, tail, unix_connectable,
+                      wait_for)
 
 PY = "/usr/bin/python3"
 DJ = REPO / "tests" / "django"
@@ -48,18 +49,22 @@ for name, (pw, how) in json.loads(sys.argv[1]).items():
 class DjangoGateway(Gateway):
     """conf/django/nginx-site.conf, pointed at this test's sockets."""
 
-    def site_block(self):
-        text = SITE.read_text()
+    def site(self):
+        # listen and the include of sessiongw.conf are the template's
+        before, body = split_site(SITE.read_text(), (
+            r"listen 127\.0\.0\.1:8080;",
+            r"include /etc/nginx/snippets/sessiongw\.conf;"))
         subs = [
-            (r"listen 127\.0\.0\.1:8080;", "listen 127.0.0.1:%d;" % self.port),
-            (r"server unix:/run/gunicorn/django\.sock;",
+            (before, r"server unix:/run/gunicorn/django\.sock;",
              "server unix:%s;" % self.p("gunicorn.sock")),
-            (r"/etc/nginx/snippets/", str(SNIPPETS) + "/"),
+            (body, r"/etc/nginx/snippets/", str(SNIPPETS) + "/"),
         ]
-        for pat, rep in subs:
+        out = []
+        for text, pat, rep in subs:
             text, n = re.subn(pat, rep, text)
             assert n >= 1, "nginx-site.conf: expected %r" % pat
-        return text
+            out.append(text)
+        return {"HTTP": out[0], "LOCATIONS": out[1]}
 
 
 class Browser:

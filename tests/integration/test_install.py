@@ -48,13 +48,8 @@ class InstalledGateway(Gateway):
     def sock(self):
         return self.root / "run/sessiongw/sessiongw.sock"
 
-    def site_block(self):
-        return """
-server {
-    listen 127.0.0.1:%d;
-    include %s;
-}
-""" % (self.port, self.root / "etc/nginx/snippets/sessiongw.conf")
+    def site(self):
+        return {"SNIPPET": self.root / "etc/nginx/snippets/sessiongw.conf"}
 
 
 @pytest.fixture(scope="module")

@@ -38,18 +38,17 @@ class StockGateway(Gateway):
     as a new user on Debian writes it (no project snippet); also on [::1]
     when the machine has IPv6 loopback."""
 
-    def site_block(self):
-        v6 = "    listen [::1]:%d;\n" % self.port if V6 else ""
-        return (
-            "server {\n"
-            "    listen 127.0.0.1:%d;\n%s"
-            "    server_name localhost;\n"
-            "    root %s;\n"
-            "    location /session/ {\n"
-            "        include %s;\n"
-            "        fastcgi_pass sessiongw;\n"
-            "    }\n"
-            "}\n" % (self.port, v6, self.p("www"), STOCK_PARAMS))
+    def site(self):
+        # the template's site includes a snippet: here an empty one
+        (self.tmp / "no-snippet.conf").write_text("")
+        v6 = "        listen [::1]:%d;\n" % self.port if V6 else ""
+        return {"SNIPPET": self.tmp / "no-snippet.conf", "LOCATIONS": (
+            "%s"
+            "        server_name localhost;\n"
+            "        location /session/ {\n"
+            "            include %s;\n"
+            "            fastcgi_pass sessiongw;\n"
+            "        }\n" % (v6, STOCK_PARAMS))}
 
 
 @pytest.fixture(scope="module")
