@@ -30,6 +30,7 @@ cookie_secure = false'
 echo "<h1>Protected page</h1><p>only signed-in users see this</p>" \
     > "$DEMO/www/app/index.html"
 
+# shellcheck disable=SC2016  # the $ in LOCATIONS are nginx's variables
 render "$ROOT/tests/template/nginx.conf.in" "$DEMO/nginx/nginx.conf" \
     WRITER=tools/demo.sh NGINX_DIR="$DEMO/nginx" DAEMON=on \
     ERROR_LOG_LEVEL=error WORKER_CONNECTIONS=256 \

@@ -92,6 +92,7 @@ remember_age = 2592000' \
 echo "<!DOCTYPE html><title>app</title><h1 id=protected>Protected page</h1><p>only signed-in users see this</p>" \
     > "$TMP/www/app/index.html"
 
+# shellcheck disable=SC2016  # the $ in LOCATIONS are nginx's variables
 render "$ROOT/tests/template/nginx.conf.in" "$TMP/nginx/nginx.conf" \
     WRITER=tests/browser/run.sh NGINX_DIR="$TMP/nginx" DAEMON=off \
     ERROR_LOG_LEVEL=error WORKER_CONNECTIONS=256 \

@@ -20,6 +20,7 @@
 # Exit status 0, or 1 with a message on stderr and no OUT. POSIX sh + awk
 # (the values travel to awk in the environment, as SGT_NAME).
 
+# shellcheck disable=SC2016  # an awk program: its $ are awk's
 _RENDER_AWK='
 BEGIN {
 	n = split(ENVIRON["SGT_NAMES"], names, " ")
