@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Gateway, need_binary, template
+from conftest import REPO, STORE, Gateway, need_binary, template
 from render import RenderError, render
 
 RENDER_SH = REPO / "tests" / "template" / "render.sh"
@@ -139,6 +139,8 @@ def test_overrides_land_in_their_section(make_gw):
     assert sections["server"]["threads"] == "3"
     assert sections["login"]["max_failures"] == "9"
     assert sections["server"]["socket_mode"] == "0660"
+    # SG_STORE=redis: conftest's [store] lines reach the daemon too
+    assert sections["store"]["backend"] == STORE
     assert sections["server"]["listen"] == "unix:%s" % g.sock
     assert g.get("/session/healthz").status == 200
 
