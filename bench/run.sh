@@ -96,7 +96,7 @@ trap 'exit 130' INT TERM
 
 # --- daemons: one config writer, two stores sharing the key ---------------
 # The store of each daemon: [store] lines for write_conf, empty = SQLite
-# in DB (e.g. 'backend = redis' and 'redis_socket = ...' lines for Redis).
+# in DB (for Redis: 'backend = redis' and 'redis = unix:PATH' lines).
 STORE_S= STORE_B=
 write_conf() {	# write_conf NAME DB [CLEANUP-INTERVAL [STORE-LINES [LOGIN-LINES]]]
 	# -> $W/NAME.conf, daemon socket $W/NAME.sock

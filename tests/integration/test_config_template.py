@@ -28,7 +28,7 @@ TRICKY = {
     "AUDIT_LOG": r"/tmp/back\slash/audit.log", "SECRET_KEY": "/k/@SOCKET@",
     "SOCKET_MODE": "0666",
     "SESSION": "; a comment\ncookie_secure = false\nremember_age = 2592000\n\n",
-    "STORE": "backend = redis\nredis_socket = /tmp/r.sock",
+    "STORE": "backend = redis\nredis = unix:/tmp/r.sock",
     "UI": "title = Acme & Co Portal",
     "LOGIN": "",
 }
