@@ -20,6 +20,7 @@
 #   BENCH_WAL_SECS (600 / 3)          sustained mixed load for the WAL figure
 #   BENCH_ACTIVITY_INTERVAL (30)      [session] activity_interval of both stores
 #   BENCH_DJANGO=0  BENCH_LOGIN=0  BENCH_FLOOD=0  BENCH_LOCKED=0  skip parts
+#   BENCH_REDIS=0             skip the Redis backend's rows
 #   BENCH_ONLY=locked         only the write-locked validate scenario
 #   BENCH_KEEP=1              keep the work directory (databases, logs)
 #
@@ -73,7 +74,12 @@ pkg-config --exists fcgi || die "libfcgi-dev not installed (make deps)"
 W=$(mktemp -d "${TMPDIR:-/tmp}/sessiongw-bench.XXXXXX")
 DB_S=$W/small.db		# 1,000 sessions + the login user (daemon S)
 DB_B=$W/big.db			# BIG sessions, cache rows (daemon B)
-PID_S= PID_B= NULL_PID= LOCK_PID= GUNI_PID= NGX_A= NGX_B=
+PID_S= PID_B= PID_R= NULL_PID= LOCK_PID= GUNI_PID= REDIS_PID= NGX_A= NGX_B=
+REDIS=${BENCH_REDIS:-1}
+if [ "$REDIS" != 0 ]; then
+	command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 ||
+	    die "redis-server / redis-cli not installed (make deps), or BENCH_REDIS=0"
+fi
 : >"$W/all.tsv"
 
 cleanup() {
@@ -81,13 +87,16 @@ cleanup() {
 	stop_pid "$LOCK_PID"
 	[ -f "$W/ngxA/nginx.pid" ] && stop_pid "$(cat "$W/ngxA/nginx.pid")"
 	[ -f "$W/ngxB/nginx.pid" ] && stop_pid "$(cat "$W/ngxB/nginx.pid")"
-	stop_pid "$PID_S"; stop_pid "$PID_B"; stop_pid "$NULL_PID"
+	[ -f "$W/ngxR/nginx.pid" ] && stop_pid "$(cat "$W/ngxR/nginx.pid")"
+	stop_pid "$PID_S"; stop_pid "$PID_B"; stop_pid "$PID_R"; stop_pid "$NULL_PID"
+	stop_pid "$REDIS_PID"
 	stop_pid "$GUNI_PID"
 	if [ "${BENCH_KEEP:-0}" != 1 ]; then
 		rm -rf "$W"/*.db "$W"/*.db-* "$W/django" "$W/www" \
 		    "$W"/ngx?/body "$W"/ngx?/fastcgi "$W"/ngx?/proxy \
 		    "$W"/ngx?/uwsgi "$W"/ngx?/scgi "$W/secret.key" \
-		    "$W"/*.sock "$W"/*cookies*.txt "$W/null_responder"
+		    "$W"/*.sock "$W"/*cookies*.txt "$W/null_responder" \
+		    "$W/redis"
 	fi
 	echo "bench: logs and raw wrk output in $W"
 }
@@ -123,6 +132,7 @@ start_daemon() {	# start_daemon NAME -> sets LAST_PID
 }
 start_s() { start_daemon small; PID_S=$LAST_PID; }
 start_b() { start_daemon big; PID_B=$LAST_PID; }
+start_r() { start_daemon redis-gw; PID_R=$LAST_PID; }
 
 setup_store() {	# setup_store NAME
 	(cd "$W" && "$BIN" -c "$1.conf" setup-session-security) \
@@ -144,9 +154,32 @@ echo "bench: seeding $SMALL sessions (small store) and $BIG sessions + $CACHE_RO
 "$PY" "$ROOT/bench/seed.py" "$DB_B" "$W/secret.key" --users "$SEED_USERS" \
     --sessions "$BIG" --tokens "$TOKENS" "$W/cookies-1m.txt" \
     --cache "$CACHE_ROWS" || die "seeding the big store failed"
+
+# --- the Redis backend: the big store's rows, copied --------------------------
+# Its own redis-server (unix socket in $W, AOF with fsync every second, no
+# eviction: a production setting) and gateway R, configured like B but
+# with [store] backend = redis. bench/seed_redis.py copies B's users,
+# sessions and cache rows into it, so R answers the same cookies.
+if [ "$REDIS" != 0 ]; then
+	mkdir -p "$W/redis"
+	redis-server --port 0 --unixsocket "$W/redis/redis.sock" \
+	    --unixsocketperm 700 --dir "$W/redis" --save '' \
+	    --appendonly yes --appendfsync everysec \
+	    --maxmemory-policy noeviction --logfile "$W/redis/redis.log" &
+	REDIS_PID=$!
+	wait_sock "$W/redis/redis.sock" || die "redis-server did not start"
+	write_conf redis-gw "$W/unused.db" 60 "backend = redis
+redis = unix:$W/redis/redis.sock"
+	setup_store redis-gw
+	"$PY" "$ROOT/bench/seed_redis.py" "$DB_B" sessiongw: 2>>"$W/setup.log" |
+	    redis-cli -s "$W/redis/redis.sock" --pipe >>"$W/setup.log" 2>&1 ||
+	    { cat "$W/setup.log" >&2; die "seeding Redis failed"; }
+	tail -n 1 "$W/setup.log"
+fi
 SEED_SECS=$(( $(date +%s) - T0 ))
 start_s
 start_b
+[ "$REDIS" != 0 ] && start_r
 
 # --- the baseline: a do-nothing FastCGI responder --------------------------
 # shellcheck disable=SC2046
@@ -237,6 +270,11 @@ write_nginx "$W/ngxA" "$PORT_A" "$W/small.sock"
 write_nginx "$W/ngxB" "$PORT_B" "$W/big.sock"
 URL=http://127.0.0.1:$PORT_A	# small store
 URLB=http://127.0.0.1:$PORT_B	# big store
+if [ "$REDIS" != 0 ]; then
+	PORT_R=$(free_port)
+	write_nginx "$W/ngxR" "$PORT_R" "$W/redis-gw.sock"
+	URLR=http://127.0.0.1:$PORT_R	# big store's rows on Redis
+fi
 
 # --- a real login (small store), a tampered cookie, checks ------------------
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
@@ -275,6 +313,14 @@ check 200 -H "Cookie: $C1M" "$URLB/session/cache/k0"
 check 204 -X PUT -H "Cookie: $C1M" -H "Origin: $URLB" -H 'Content-Type: text/plain' \
     --data-binary v "$URLB/session/cache/k1"
 check 401 -b "$BAD" "$URL/session/validate"
+if [ "$REDIS" != 0 ]; then
+	check 200 -H "Cookie: $C1M" "$URLR/session/validate"
+	check 200 -H "Cookie: $C1M" "$URLR/app/"
+	check 200 -H "Cookie: $C1M" "$URLR/session/cache/k0"
+	check 204 -X PUT -H "Cookie: $C1M" -H "Origin: $URLR" -H 'Content-Type: text/plain' \
+	    --data-binary v "$URLR/session/cache/k1"
+	check 401 -b "$BAD" "$URLR/session/validate"
+fi
 if [ -n "$GUNI_PID" ]; then
 	check 200 -H "Cookie: $(head -n 1 "$W/cookies-django.txt")" "$URL/django/validate"
 	check 401 "$URL/django/validate"
@@ -306,9 +352,9 @@ function request()
 end
 LUA
 KEYS_PER_USER=$(( CACHE_ROWS / SEED_USERS )); [ "$KEYS_PER_USER" -ge 1 ] || KEYS_PER_USER=1
-rot() {	# rot COOKIEFILE PATH [METHOD KEYS]: env for rotate.lua, then wrk args
+rot() {	# rot COOKIEFILE PATH [METHOD KEYS [ORIGIN]]: env for rotate.lua
 	export BENCH_COOKIES="$1" BENCH_PATH="$2" BENCH_METHOD="${3:-GET}" \
-	    BENCH_KEYS="${4:-0}" BENCH_ORIGIN="$URLB"
+	    BENCH_KEYS="${4:-0}" BENCH_ORIGIN="${5:-$URLB}"
 }
 
 # --- the main rounds, interleaved ----------------------------------------------
@@ -337,6 +383,16 @@ main_round() {
 	measure cache_put null_direct "$PID_B" "$DB_B" -s "$W/rotate.lua" "$URLB"
 	[ "$QUICK" = 1 ] || measure validate_bad null_direct "$PID_S" "$DB_S" \
 	    -H "Cookie: $BAD" "$URL/session/validate"
+	if [ "$REDIS" != 0 ]; then
+		rot "$W/cookies-1m.txt" /session/validate
+		measure validate_redis null_direct "$PID_R" - -s "$W/rotate.lua" "$URLR"
+		rot "$W/cookies-1m.txt" /app/
+		measure app_redis base_null "$PID_R" - -s "$W/rotate.lua" "$URLR"
+		rot "$W/cookies-1m.txt" /session/cache/ GET "$KEYS_PER_USER"
+		measure cache_get_redis null_direct "$PID_R" - -s "$W/rotate.lua" "$URLR"
+		rot "$W/cookies-1m.txt" /session/cache/ PUT "$KEYS_PER_USER" "$URLR"
+		measure cache_put_redis null_direct "$PID_R" - -s "$W/rotate.lua" "$URLR"
+	fi
 	if [ -n "$GUNI_PID" ]; then
 		rot "$W/cookies-django.txt" /django/validate
 		measure django validate_1k "$GUNI_PID" - -s "$W/rotate.lua" "$URL"
@@ -352,6 +408,13 @@ if [ "${BENCH_ONLY:-}" != locked ]; then
 fi
 RSS_B=$(rss_kb "$PID_B"); HWM_B=$(hwm_kb "$PID_B"); RSS_S=$(rss_kb "$PID_S")
 RSS_NULL=$(rss_kb "$NULL_PID")
+RSS_R=0 RSS_REDIS=0
+if [ "$REDIS" != 0 ]; then
+	RSS_R=$(rss_kb "$PID_R"); RSS_REDIS=$(rss_kb "$REDIS_PID")
+	# the Redis rows need nothing else: free the cores for the rest
+	stop_pid "$(cat "$W/ngxR/nginx.pid")"; stop_pid "$PID_R"; PID_R=
+	stop_pid "$REDIS_PID"; REDIS_PID=
+fi
 
 # --- cleanup storm ---------------------------------------------------------------
 # Each round restarts daemon B with [cleanup] interval = 1 (the first pass
@@ -571,6 +634,9 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 	echo "restart, without / with $STORM expired sessions + $STORM expired cache rows to sweep;"
 	echo "validate_locked = validate while another process holds BEGIN EXCLUSIVE. RSS = the daemon"
 	echo "(or baseline) VmRSS after the row's largest round; WAL = the row's store's -wal file then."
+	[ "$REDIS" != 0 ] && echo "*_redis = the same request as validate_1m / app_1m / cache_get / cache_put on a gateway with
+[store] backend = redis (its own redis-server on a unix socket, AOF everysec, on the same cores), holding
+the big store's rows (bench/seed_redis.py)."
 	if [ -n "$STORM_ROWS" ]; then
 		echo
 		echo "Cleanup passes during the storm rounds (audit log):"
@@ -580,6 +646,7 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 	echo
 	echo "Memory: big-store daemon VmRSS $(mib "$RSS_B") MiB after the main rounds (VmHWM $(mib "$HWM_B") MiB),"
 	echo "small-store daemon $(mib "$RSS_S") MiB, null responder $(mib "$RSS_NULL") MiB."
+	[ "$REDIS" != 0 ] && echo "Redis gateway $(mib "$RSS_R") MiB, its redis-server $(mib "$RSS_REDIS") MiB."
 	if [ "$WAL_SECS" -gt 0 ]; then
 		echo "Sustained mixed load (90 % validate, 5 % cache GET, 5 % cache PUT, big store) for ${WAL_SECS}s:"
 		echo "$WAL_RPS req/s; WAL largest $(awk -v b="$WAL_MAX" 'BEGIN { printf "%.1f", b / 1048576 }') MiB,"
@@ -607,6 +674,12 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 	    "$(awk -v a="$FLOOD_P99" -v b="$FLOOD_IDLE" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')" "<=" 2
 	goal "cache GET / null_direct" "$(ratio_of cache_get null_direct)" ">=" 0.80
 	goal "cache PUT / null_direct" "$(ratio_of cache_put null_direct)" ">=" 0.50
+	if [ "$REDIS" != 0 ]; then
+		goal "Redis: validate / null_direct (issue #8)" "$(ratio_of validate_redis null_direct)" ">=" 0.85
+		goal "Redis: auth_request page / base_null" "$(ratio_of app_redis base_null)" ">=" 0.90
+		goal "Redis: cache GET / null_direct" "$(ratio_of cache_get_redis null_direct)" ">=" 0.80
+		goal "Redis: cache PUT / null_direct" "$(ratio_of cache_put_redis null_direct)" ">=" 0.50
+	fi
 	goal "steady RSS at $BIG sessions, MiB" "$(mib "$RSS_B")" "<=" 32
 	[ "$WAL_SECS" -gt 0 ] && goal "largest WAL in ${WAL_SECS}s mixed load, MiB" \
 	    "$(awk -v b="$WAL_MAX" 'BEGIN { printf "%.1f", b / 1048576 }')" "<=" 64

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -48,33 +48,67 @@ static const char serve_usage[] =
 	"  SIGHUP           reopen the audit log, re-read the key files\n";
 
 /*
+ * The idle worker's wait: its own epoll instance holding the listening
+ * socket with EPOLLEXCLUSIVE and the wake eventfd without it. For each
+ * new connection the kernel wakes one idle worker (or a few), not all of
+ * them: with poll() every worker woke, the losers got EAGAIN from accept
+ * and went back to sleep, and under load that was about one wasted
+ * wake-up, poll and accept per request (strace -c: 3.5 polls and 1.5
+ * accepts a request, 0.5 of them EAGAIN). A stop still wakes every
+ * worker through the eventfd. Returns the epoll fd, or -1 (message
+ * printed).
+ */
+static int
+open_waiter(struct server *srv)
+{
+	struct epoll_event lev = { .events = EPOLLIN | EPOLLEXCLUSIVE,
+	    .data.fd = srv->listen_fd };
+	struct epoll_event wev = { .events = EPOLLIN, .data.fd = srv->wake_fd };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, srv->listen_fd, &lev) < 0 ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, srv->wake_fd, &wev) < 0) {
+		fprintf(stderr, "sessiongw: epoll: %s\n", strerror(errno));
+		if (ep >= 0)
+			close(ep);
+		ep = -1;
+	}
+	return ep;
+}
+
+/*
  * Wait until the listening socket has a connection or the daemon stops.
  * Returns 1: try to accept; 0: stop.
  */
 static int
-wait_for_work(struct server *srv)
+wait_for_work(struct server *srv, int ep)
 {
-	struct pollfd p[2] = {
-		{ .fd = srv->listen_fd, .events = POLLIN },
-		{ .fd = srv->wake_fd, .events = POLLIN },
-	};
+	struct epoll_event ev[2];
+	int n, work = 0;
 
 	for (;;) {
 		if (atomic_load(&srv->stopping))
 			return 0;
-		if (poll(p, 2, -1) < 0) {
+		n = epoll_wait(ep, ev, 2, -1);
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			fprintf(stderr, "sessiongw: poll: %s\n", strerror(errno));
+			fprintf(stderr, "sessiongw: epoll_wait: %s\n",
+			    strerror(errno));
 			return 0;
 		}
-		if (p[1].revents != 0)
-			return 0;
-		if (p[0].revents & (POLLERR | POLLNVAL)) {
-			fprintf(stderr, "sessiongw: listening socket failed\n");
-			return 0;
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.fd == srv->wake_fd)
+				return 0;
+			if (ev[i].events & (EPOLLERR | EPOLLHUP)) {
+				fprintf(stderr, "sessiongw: listening socket "
+				    "failed\n");
+				return 0;
+			}
+			if (ev[i].events & EPOLLIN)
+				work = 1;
 		}
-		if (p[0].revents & POLLIN)
+		if (work)
 			return 1;
 	}
 }
@@ -122,9 +156,9 @@ serve_one(struct worker *w, struct job *job)
 }
 
 /*
- * The listening socket is non-blocking and watched with poll() together
- * with the wake eventfd: several workers may be woken for one connection,
- * the losers get EAGAIN from accept and go back to poll(), and at stop
+ * The listening socket is non-blocking and watched with epoll together
+ * with the wake eventfd (open_waiter): a worker woken for a connection
+ * another one took gets EAGAIN from accept and waits again, and at stop
  * every worker wakes through the eventfd. Nothing is done to the socket
  * itself, so an inherited socket (systemd, spawn-fcgi) stays usable for
  * the next instance.
@@ -135,16 +169,19 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct server *srv = w->srv;
 	struct job *job = job_new(srv->listen_fd);
+	int ep = open_waiter(srv);
 
 	if (job == NULL)
 		fprintf(stderr, "sessiongw: worker %d: out of memory\n",
 		    w->index);
-	while (job != NULL && wait_for_work(srv)) {
+	while (job != NULL && ep >= 0 && wait_for_work(srv, ep)) {
 		if (FCGX_Accept_r(&job->fr) < 0)
 			continue;	/* EAGAIN: another worker took it */
 		job = serve_one(w, job);
 	}
 	job_free(job);
+	if (ep >= 0)
+		close(ep);
 	return NULL;
 }
 

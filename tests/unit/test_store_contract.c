@@ -581,6 +581,49 @@ CONTRACT_TEST(session_then_user)
 	CHECK(!u.locked);
 }
 
+/*
+ * The same session hash, first alice's, then (deleted and made again)
+ * bob's: every read answers the session's own user. On Redis the second
+ * read takes the pipelined path with a user hint that is now wrong
+ * (uid_hint in store_redis.c), which must fall back to reading bob.
+ */
+CONTRACT_TEST(session_hash_moves_to_another_user)
+{
+	struct session ss, got;
+	struct user u;
+	bool found = false;
+	int64_t a = sfx_add_user(s, "alice");
+	int64_t b = sfx_add_user(s, "bob");
+
+	sfx_make_session(&ss, 5, a, 100, 1000);
+	CHECK_INT(store_session_create(s, &ss), STORE_OK);
+	CHECK_INT(store_session_get_with_user(s, ss.hash, &got, &u, &found),
+	    STORE_OK);
+	CHECK(found);
+	CHECK_STR(u.name, "alice");
+	CHECK_INT(store_session_delete(s, ss.hash), STORE_OK);
+	CHECK_INT(store_session_get(s, ss.hash, &got), STORE_NOTFOUND);
+
+	sfx_make_session(&ss, 5, b, 200, 1000);
+	CHECK_INT(store_session_create(s, &ss), STORE_OK);
+	for (int i = 0; i < 2; i++) {	/* the hint wrong, then right */
+		found = false;
+		CHECK_INT(store_session_get_with_user(s, ss.hash, &got, &u,
+		    &found), STORE_OK);
+		CHECK_INT(got.user_id, b);
+		CHECK(found);
+		CHECK_STR(u.name, "bob");
+	}
+	CHECK_INT(store_session_get(s, ss.hash, &got), STORE_OK);
+	CHECK_INT(store_user_by_id(s, got.user_id, &u), STORE_OK);
+	CHECK_STR(u.name, "bob");
+
+	/* a deleted user: the session goes with them, on every path */
+	CHECK_INT(store_user_del(s, b), STORE_OK);
+	CHECK_INT(store_session_get_with_user(s, ss.hash, &got, &u, &found),
+	    STORE_NOTFOUND);
+}
+
 /* The liveness rule (store.c), the same for every backend. */
 CONTRACT_TEST(session_is_live)
 {
