@@ -402,6 +402,19 @@ has_control(const char *v)
 	return 0;
 }
 
+/*
+ * inih ends a value at a ';' that follows a blank (an inline comment).
+ * A value read as "key=;x" or "a,;b" keeps its ';', but printed by
+ * check-config as "key = ;x" or "a, ;b" it would be cut there: refused,
+ * so that what check-config prints always loads back the same.
+ */
+static int
+comment_like(const char *v)
+{
+	return v[0] == ';' || strstr(v, " ;") != NULL ||
+	    strstr(v, "\t;") != NULL;
+}
+
 static int
 set_string(char *dst, size_t size, const struct keydef *k, const char *v,
     char *why, size_t whysz)
@@ -415,6 +428,9 @@ set_string(char *dst, size_t size, const struct keydef *k, const char *v,
 		return errmsg(why, whysz, "contains a control character");
 	if (k->nonempty && len == 0)
 		return errmsg(why, whysz, "must not be empty");
+	if (comment_like(v))
+		return errmsg(why, whysz, "a ';' at the start or after a "
+		    "blank would be read as a comment");
 	if (len > 0 && k->check != NULL && k->check(v, why, whysz) == -1)
 		return -1;
 	memcpy(dst, v, len + 1);
@@ -461,6 +477,10 @@ set_list(struct config *c, const struct keydef *k, const char *v,
 		if (has_control(item))
 			return errmsg(why, whysz,
 			    "contains a control character");
+		if (comment_like(item))
+			return errmsg(why, whysz, "item %d: a ';' at the start "
+			    "or after a blank would be read as a comment",
+			    n + 1);
 		if (k->check != NULL && k->check(item, why, whysz) == -1)
 			return -1;
 		n++;

@@ -9,6 +9,7 @@
  * is set: then it fails.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -59,7 +60,9 @@ redis_start(void)
 	char *argv[] = { "redis-server", "--port", "0", "--unixsocket",
 	    sockarg, "--save", "", "--appendonly", "no", "--dir", redis_dir,
 	    "--logfile", logarg, NULL };
+	posix_spawn_file_actions_t fa;
 	struct stat sb;
+	int rc;
 
 	if (redis_state != 0)
 		return redis_state == 1 ? 0 : -1;
@@ -71,8 +74,20 @@ redis_start(void)
 	(void)snprintf(redis_sock, sizeof redis_sock, "%s/r.sock", redis_dir);
 	(void)snprintf(sockarg, sizeof sockarg, "%s", redis_sock);
 	(void)snprintf(logarg, sizeof logarg, "%s/redis.log", redis_dir);
-	if (posix_spawnp(&redis_pid, "redis-server", NULL, NULL, argv,
-	    environ) != 0) {
+	/*
+	 * Its stdio on /dev/null (it logs to --logfile): a unit binary that
+	 * crashes before atexit leaves the server behind, and it must not
+	 * keep run-all.sh's `| tee` pipe open, or the suite hangs.
+	 */
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return -1;
+	for (int fd = 0; fd <= 2; fd++)
+		(void)posix_spawn_file_actions_addopen(&fa, fd, "/dev/null",
+		    fd == 0 ? O_RDONLY : O_WRONLY, 0);
+	rc = posix_spawnp(&redis_pid, "redis-server", &fa, NULL, argv,
+	    environ);
+	(void)posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
 		redis_pid = 0;
 		(void)rmdir(redis_dir);
 		return -1;
