@@ -438,7 +438,8 @@ struct qarg {
 #define QB(b, len)	{ .type = QA_BLOB, .p = (b), .n = (len) }
 #define QHASH(h)	QB((h), SESSION_HASH_BYTES)
 #define QNULL		{ .type = QA_NULL }
-#define QARGS(...)	((const struct qarg[]){ __VA_ARGS__, { .type = QA_END } })
+#define QARGS(...)	\
+	((const struct qarg[]){ __VA_ARGS__, { .type = QA_END } })
 
 /*
  * A reader gets the current row of st (columns are valid only during the
@@ -449,7 +450,7 @@ typedef int (*q_reader)(struct sq *, sqlite3_stmt *, void *arg);
 
 enum q_mode {
 	Q_EXEC,		/* no row wanted: step to SQLITE_DONE */
-	Q_ROW,		/* the first row to the reader; none is STORE_NOTFOUND */
+	Q_ROW,		/* the first row to the reader, none: STORE_NOTFOUND */
 	Q_EACH,		/* every row to the reader */
 };
 
