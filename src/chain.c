@@ -110,7 +110,7 @@ chain_run(struct request *r)
 			msg = r->err_msg;
 		}
 		/* a person at a browser form gets a page, never raw JSON */
-		if (wants_html(r))
+		if (wants_html(r, NULL, 0))
 			page_error(r, status, msg);
 		else
 			response_error(r, status, r->err_code != NULL ?

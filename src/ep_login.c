@@ -320,7 +320,7 @@ parse_body(struct request *r, struct login *l)
 		    l->f.rd, sizeof l->f.rd) == 1;
 	if (!l->f.has_rd)
 		l->f.rd[0] = '\0';
-	l->html = kind == BODY_FORM && (l->f.has_rd || wants_html(r));
+	l->html = kind == BODY_FORM && (l->f.has_rd || wants_html(r, NULL, 0));
 	if (rc != 0) {
 		count_login(r, LR_MALFORMED);
 		if (l->html) {

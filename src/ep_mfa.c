@@ -97,7 +97,7 @@ ep_mfa_enrol(struct request *r)
 		{ "otp", otp, sizeof otp, true },
 	};
 	enum body_kind kind = body_kind_of(r->content_type);
-	bool html = kind == BODY_FORM && wants_html(r);
+	bool html = kind == BODY_FORM && wants_html(r, NULL, 0);
 	int rc;
 
 	memset(codes, 0, sizeof codes);

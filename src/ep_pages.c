@@ -73,20 +73,30 @@ static const char stylesheet[] =
  * rd field or came with Accept: text/html. A JSON body, a request without
  * a body, or a script posting a bare form keep the JSON answers. The body
  * is read here when no endpoint has read it yet (a request refused before
- * its endpoint ran); a body that cannot be read has no rd.
+ * its endpoint ran); a body that cannot be read has no rd. The body is not
+ * read when Accept decides and the caller wants no rd.
  */
 bool
-wants_html(struct request *r)
+wants_html(struct request *r, char *rd, size_t rdsz)
 {
-	char rd[sizeof ((struct login_form *)0)->rd];
+	char own[sizeof ((struct login_form *)0)->rd];
+	char *to = rd != NULL ? rd : own;
+	size_t tosz = rd != NULL ? rdsz : sizeof own;
+	bool html = false;
 
+	if (rd != NULL && rdsz > 0)
+		rd[0] = '\0';
 	if (body_kind_of(r->content_type) != BODY_FORM)
-		return false;
-	if (strstr(r->accept, "text/html") != NULL)
-		return true;
-	if (request_read_body(r, LOGIN_BODY_MAX) != 0)
-		return false;
-	return form_get(r->body.data, r->body.len, "rd", rd, sizeof rd) == 1;
+		goto out;
+	html = strstr(r->accept, "text/html") != NULL;
+	if ((html && rd == NULL) || request_read_body(r, LOGIN_BODY_MAX) != 0)
+		goto out;
+	if (form_get(r->body.data, r->body.len, "rd", to, tosz) == 1)
+		html = true;
+	else if (rd != NULL && rdsz > 0)
+		rd[0] = '\0';
+out:
+	return html;
 }
 
 void

@@ -119,7 +119,7 @@ ep_password(struct request *r)
 		rc = request_body_fail(r, rc);
 		goto out;
 	}
-	c->html = kind == BODY_FORM && wants_html(r);
+	c->html = kind == BODY_FORM && wants_html(r, NULL, 0);
 	if (body_fields_parse(kind, r->body.data, r->body.len, f, 2, err,
 	    sizeof err) != 0) {
 		rc = refuse(r, c, 400, "bad_request", "Enter your current "

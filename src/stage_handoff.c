@@ -19,23 +19,6 @@
 #include "server.h"
 #include "stage.h"
 
-/* The rule ep_login uses: a form with an rd field or Accept: text/html. */
-static bool
-wants_page(struct request *r, char *rd, size_t rdsz)
-{
-	bool page = false;
-
-	if (body_kind_of(r->content_type) == BODY_FORM) {
-		page = request_read_body(r, LOGIN_BODY_MAX) == 0 &&
-		    form_get(r->body.data, r->body.len, "rd", rd, rdsz) == 1;
-		if (!page) {
-			rd[0] = '\0';
-			page = wants_html(r);
-		}
-	}
-	return page;
-}
-
 static int
 refuse_busy(struct request *r)
 {
@@ -44,7 +27,7 @@ refuse_busy(struct request *r)
 
 	atomic_fetch_add(&r->w->srv->metrics.logins[LR_BUSY], 1);
 	(void)response_header(r, "Retry-After", "1");
-	if (wants_page(r, rd, sizeof rd)) {
+	if (wants_html(r, rd, sizeof rd)) {
 		page_login(r, 503, rd, "Many people are signing in right "
 		    "now. Please try again in a moment.");
 		rc = STAGE_DONE;

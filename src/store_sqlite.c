@@ -5,8 +5,11 @@
  * one thread only (hence SQLITE_OPEN_NOMUTEX). Every statement comes from
  * the stmts[] table below; the hot ones are prepared once (at open when the
  * schema is current, else right after store_migrate), the rare ones on first
- * use, and all are kept until store_close. Every use of a statement ends in
- * stmt_done(), which resets it and clears its bindings on every path.
+ * use, and all are kept until store_close. Every query runs through one
+ * runner, q_run() (q_exec, q_change, q_row, q_each, q_scalar over a bind
+ * list): it gets the statement, binds, steps, turns the step's result into
+ * a store status, and resets the statement and clears its bindings on every
+ * path.
  *
  * Faults are classified once, in set_err(): busy (another connection holds
  * the write lock past the wait set by store_set_wait), full (disk or
@@ -19,7 +22,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,17 +106,34 @@ enum st {
 	"hash, handle, user_id, created_at, last_seen, expires_at, " \
 	"pw_changed_at, request_count, ip, user_agent, remember"
 
-/* hot: prepared up front (request path); the rest on first use (CLI). */
+/*
+ * Flags of a statement, read by q_run:
+ * QF_KEYED: a broken key is an answer, not a fault: a duplicate key
+ *     (primary or unique) is STORE_EXISTS, a missing parent row (foreign
+ *     key) STORE_NOTFOUND.
+ * QF_RETURNING: a change with RETURNING is done only when stepped to the
+ *     end, so q_row steps on past the row it reads (each row goes to the
+ *     reader).
+ */
+#define QF_KEYED	0x1
+#define QF_RETURNING	0x2
+
+/*
+ * hot: prepared up front (request path); the rest on first use (CLI).
+ * flags: QF_* above.
+ */
 static const struct {
 	const char	*sql;
 	int		 hot;
+	int		 flags;
 } stmts[ST__MAX] = {
 	[ST_BEGIN] = { "BEGIN IMMEDIATE", 1 },
 	[ST_COMMIT] = { "COMMIT", 1 },
 	/* Reads the schema, so a missing or corrupt file is noticed. */
 	[ST_PING] = { "SELECT count(*) FROM sqlite_master", 1 },
 	[ST_USER_ADD] = { "INSERT INTO users (name, pwhash, admin, locked, "
-	    "pw_changed_at, created_at) VALUES (?1, ?2, ?3, 0, ?4, ?4)", 0 },
+	    "pw_changed_at, created_at) VALUES (?1, ?2, ?3, 0, ?4, ?4)", 0,
+	    QF_KEYED },
 	[ST_USER_BY_NAME] = { "SELECT " USER_COLS " FROM users "
 	    "WHERE name = ?1", 1 },
 	[ST_USER_BY_ID] = { "SELECT " USER_COLS " FROM users "
@@ -141,7 +160,8 @@ static const struct {
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
 	    "ON CONFLICT (name) DO NOTHING", 0 },
 	[ST_SESSION_CREATE] = { "INSERT INTO sessions (" SESSION_COLS ") "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", 1 },
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", 1,
+	    QF_KEYED },
 	[ST_SESSION_GET] = { "SELECT " SESSION_COLS " FROM sessions "
 	    "WHERE hash = ?1", 1 },
 	/*
@@ -165,7 +185,7 @@ static const struct {
 	[ST_SESSION_DELETE_HANDLE] = { "DELETE FROM sessions WHERE hash = "
 	    "(SELECT hash FROM sessions WHERE handle = ?1 "
 	    "AND (?2 = 0 OR user_id = ?2) LIMIT 1) "
-	    "RETURNING " SESSION_COLS, 1 },
+	    "RETURNING " SESSION_COLS, 1, QF_RETURNING },
 	[ST_SESSION_DELETE_USER] = { "DELETE FROM sessions "
 	    "WHERE user_id = ?1", 1 },
 	[ST_SESSION_DELETE_ALL] = { "DELETE FROM sessions", 0 },
@@ -380,105 +400,15 @@ prepare_hot(struct sq *s)
 	return 0;
 }
 
+/*
+ * Ends every use of a statement, on every path: the statement is ready
+ * for its next use and holds no pointer to the caller's bound values.
+ */
 static void
 stmt_done(sqlite3_stmt *st)
 {
-	if (st == NULL)
-		return;
 	(void)sqlite3_reset(st);
 	(void)sqlite3_clear_bindings(st);
-}
-
-/*
- * Bind parameters 1.. by a type string: 'i' int64_t, 't' const char *
- * (NUL-terminated), 'b' const void * then size_t, 'c' char (a one-letter
- * string). Every 'i' argument must really be an int64_t.
- */
-static int
-bind(struct sq *s, sqlite3_stmt *st, const char *fmt, ...)
-{
-	va_list ap;
-	int rc = SQLITE_OK, i;
-
-	va_start(ap, fmt);
-	for (i = 1; fmt[i - 1] != '\0' && rc == SQLITE_OK; i++) {
-		switch (fmt[i - 1]) {
-		case 'i':
-			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
-			break;
-		case 't':
-			rc = sqlite3_bind_text(st, i, va_arg(ap, const char *),
-			    -1, SQLITE_TRANSIENT);
-			break;
-		case 'b': {
-			const void *p = va_arg(ap, const void *);
-			size_t n = va_arg(ap, size_t);
-
-			rc = n > INT_MAX ? SQLITE_TOOBIG :
-			    sqlite3_bind_blob(st, i, p == NULL ? "" : p,
-			    (int)n, SQLITE_TRANSIENT);
-			break;
-		}
-		case 'c': {
-			char c[2] = { (char)va_arg(ap, int), '\0' };
-
-			rc = sqlite3_bind_text(st, i, c, 1, SQLITE_TRANSIENT);
-			break;
-		}
-		default:
-			rc = SQLITE_MISUSE;
-		}
-	}
-	va_end(ap);
-	if (rc != SQLITE_OK) {
-		set_err(s, "bind", rc);
-		return -1;
-	}
-	return 0;
-}
-
-/* Step a statement that returns no row; *changes may be NULL. */
-static int
-run(struct sq *s, sqlite3_stmt *st, const char *what, int64_t *changes)
-{
-	int rc = step(s, st);
-
-	if (rc != SQLITE_DONE) {
-		set_err(s, what, rc);
-		return -1;
-	}
-	if (changes != NULL)
-		*changes = sqlite3_changes64(s->db);
-	return 0;
-}
-
-/* Step for one row: STORE_OK with a row, STORE_NOTFOUND, STORE_ERROR. */
-static int
-row(struct sq *s, sqlite3_stmt *st, const char *what)
-{
-	int rc = step(s, st);
-
-	if (rc == SQLITE_ROW)
-		return STORE_OK;
-	if (rc == SQLITE_DONE)
-		return STORE_NOTFOUND;
-	set_err(s, what, rc);
-	return STORE_ERROR;
-}
-
-/* Read one integer from a statement that must return a row. */
-static int
-scalar(struct sq *s, sqlite3_stmt *st, const char *what, int64_t *out)
-{
-	int rc = row(s, st, what);
-
-	if (rc == STORE_NOTFOUND) {
-		set_msg(s, "query returned no row");
-		return STORE_ERROR;
-	}
-	if (rc == STORE_OK)
-		*out = sqlite3_column_int64(st, 0);
-	return rc;
 }
 
 static void
@@ -489,30 +419,205 @@ col_text(sqlite3_stmt *st, int i, char *buf, size_t sz)
 	(void)snprintf(buf, sz, "%s", t != NULL ? (const char *)t : "");
 }
 
-/* Run one parameterless prepared statement (BEGIN, COMMIT). */
+/* ---- the statement runner: every query goes through q_run ---- */
+
+/*
+ * A bind list: parameter ?k is element k-1, up to the QA_END element that
+ * QARGS adds. The list lives on the caller's stack (no allocation per
+ * query); NULL is the empty list. Text is NUL-terminated; a blob is a
+ * pointer and a length (NULL with 0 binds an empty blob, not NULL).
+ */
+enum qa_type { QA_END, QA_INT, QA_TEXT, QA_BLOB, QA_NULL };
+
+struct qarg {
+	enum qa_type	 type;
+	int64_t		 i;
+	const void	*p;
+	size_t		 n;
+};
+
+#define QI(v)		{ .type = QA_INT, .i = (int64_t)(v) }
+#define QT(t)		{ .type = QA_TEXT, .p = (t) }
+#define QB(b, len)	{ .type = QA_BLOB, .p = (b), .n = (len) }
+#define QHASH(h)	QB((h), SESSION_HASH_BYTES)
+#define QNULL		{ .type = QA_NULL }
+#define QARGS(...)	\
+	((const struct qarg[]){ __VA_ARGS__, { .type = QA_END } })
+
+/*
+ * A reader gets the current row of st (columns are valid only during the
+ * call). STORE_OK goes on; anything else stops the query and is what the
+ * query returns.
+ */
+typedef int (*q_reader)(struct sq *, sqlite3_stmt *, void *arg);
+
+enum q_mode {
+	Q_EXEC,		/* no row wanted: step to SQLITE_DONE */
+	Q_ROW,		/* the first row to the reader, none: STORE_NOTFOUND */
+	Q_EACH,		/* every row to the reader */
+};
+
+/*
+ * Values are bound SQLITE_STATIC (not copied): q_run clears the bindings
+ * before it returns, while the caller's buffers are still there.
+ */
 static int
-exec_stmt(struct sq *s, enum st id, const char *what)
+q_bind(struct sq *s, sqlite3_stmt *st, const struct qarg *a)
+{
+	int rc = SQLITE_OK;
+
+	for (int i = 1; a != NULL && a->type != QA_END && rc == SQLITE_OK;
+	    a++, i++) {
+		switch (a->type) {
+		case QA_INT:
+			rc = sqlite3_bind_int64(st, i, a->i);
+			break;
+		case QA_TEXT:
+			rc = sqlite3_bind_text(st, i, a->p, -1, SQLITE_STATIC);
+			break;
+		case QA_BLOB:
+			rc = a->n > INT_MAX ? SQLITE_TOOBIG :
+			    sqlite3_bind_blob(st, i, a->p != NULL ? a->p : "",
+			    (int)a->n, SQLITE_STATIC);
+			break;
+		case QA_NULL:
+			rc = sqlite3_bind_null(st, i);
+			break;
+		default:
+			rc = SQLITE_MISUSE;
+		}
+	}
+	if (rc != SQLITE_OK) {
+		set_err(s, "bind", rc);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+/*
+ * How a statement's last step() ends the query: the one place a step's
+ * result code becomes a store status. A QF_KEYED statement's broken key
+ * is an answer (see stmts[]), every other code a fault.
+ */
+static int
+q_status(struct sq *s, enum st id, const char *what, int src)
+{
+	if (src == SQLITE_DONE)
+		return STORE_OK;
+	if (stmts[id].flags & QF_KEYED) {
+		if (src == SQLITE_CONSTRAINT_PRIMARYKEY ||
+		    src == SQLITE_CONSTRAINT_UNIQUE)
+			return STORE_EXISTS;
+		if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
+			return STORE_NOTFOUND;
+	}
+	set_err(s, what, src);
+	return STORE_ERROR;
+}
+
+/*
+ * Run statement id (the cached one: never prepared twice) with args,
+ * handing rows to rd as mode says; *changes (may be NULL) gets the rows
+ * changed when the statement completes. what names the query in an error
+ * message. Always ends in stmt_done().
+ */
+static int
+q_run(struct sq *s, enum st id, const char *what, const struct qarg *args,
+    enum q_mode mode, q_reader rd, void *arg, int64_t *changes)
 {
 	sqlite3_stmt *st = stmt(s, id);
-	int rc;
+	int rc, src, found = 0;
 
 	if (st == NULL)
-		return -1;
-	rc = run(s, st, what, NULL);
+		return STORE_ERROR;
+	if ((rc = q_bind(s, st, args)) != STORE_OK)
+		goto out;
+	src = step(s, st);
+	while (src == SQLITE_ROW && mode != Q_EXEC) {
+		found = 1;
+		if ((rc = rd(s, st, arg)) != STORE_OK ||
+		    (mode == Q_ROW && !(stmts[id].flags & QF_RETURNING)))
+			goto out;
+		src = step(s, st);
+	}
+	if ((rc = q_status(s, id, what, src)) != STORE_OK)
+		goto out;
+	if (mode == Q_ROW && !found)
+		rc = STORE_NOTFOUND;
+	else if (changes != NULL)
+		*changes = sqlite3_changes64(s->db);
+out:
 	stmt_done(st);
+	return rc;
+}
+
+/* A statement that returns no row; *changes may be NULL. */
+static int
+q_exec(struct sq *s, enum st id, const char *what, const struct qarg *args,
+    int64_t *changes)
+{
+	return q_run(s, id, what, args, Q_EXEC, NULL, NULL, changes);
+}
+
+/* A one-row UPDATE/DELETE: STORE_NOTFOUND when nothing matched. */
+static int
+q_change(struct sq *s, enum st id, const char *what, const struct qarg *args)
+{
+	int64_t n = 0;
+	int rc = q_exec(s, id, what, args, &n);
+
+	return rc == STORE_OK && n == 0 ? STORE_NOTFOUND : rc;
+}
+
+/* The first row to rd: STORE_OK, STORE_NOTFOUND, or rd's status. */
+static int
+q_row(struct sq *s, enum st id, const char *what, const struct qarg *args,
+    q_reader rd, void *arg)
+{
+	return q_run(s, id, what, args, Q_ROW, rd, arg, NULL);
+}
+
+/* Every row to rd; rd's first status other than STORE_OK is returned. */
+static int
+q_each(struct sq *s, enum st id, const char *what, const struct qarg *args,
+    q_reader rd, void *arg)
+{
+	return q_run(s, id, what, args, Q_EACH, rd, arg, NULL);
+}
+
+/* Column 0 as an int64_t *arg. */
+static int
+rd_int64(struct sq *s, sqlite3_stmt *st, void *arg)
+{
+	(void)s;
+	*(int64_t *)arg = sqlite3_column_int64(st, 0);
+	return STORE_OK;
+}
+
+/* One integer from a statement that always returns a row (count(*)). */
+static int
+q_scalar(struct sq *s, enum st id, const char *what, const struct qarg *args,
+    int64_t *out)
+{
+	int rc = q_row(s, id, what, args, rd_int64, out);
+
+	if (rc == STORE_NOTFOUND) {
+		set_msg(s, "query returned no row");
+		rc = STORE_ERROR;
+	}
 	return rc;
 }
 
 static int
 begin(struct sq *s)
 {
-	return exec_stmt(s, ST_BEGIN, "begin transaction");
+	return q_exec(s, ST_BEGIN, "begin transaction", NULL, NULL);
 }
 
 static int
 commit(struct sq *s)
 {
-	return exec_stmt(s, ST_COMMIT, "commit");
+	return q_exec(s, ST_COMMIT, "commit", NULL, NULL);
 }
 
 /* Undo a failed transaction; SQLite may already have rolled it back. */
@@ -798,24 +903,15 @@ sq_prepare(struct store *sb, int *from, int *to)
 static int
 sq_ping(struct store *sb)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_PING);
-	int rc;
+	int64_t n;
 
-	if (st == NULL)
-		return STORE_ERROR;
-	rc = row(s, st, "ping") == STORE_OK ? STORE_OK : STORE_ERROR;
-	stmt_done(st);
-	return rc;
+	return q_scalar(sq(sb), ST_PING, "ping", NULL, &n);
 }
 
 static int
 sq_probe_write(struct store *sb)
 {
-	struct sq *s = sq(sb);
-
-	return exec_stmt(s, ST_PROBE_WRITE, "write probe") == 0 ? STORE_OK :
-	    STORE_ERROR;
+	return q_exec(sq(sb), ST_PROBE_WRITE, "write probe", NULL, NULL);
 }
 
 /* ---- users ---- */
@@ -859,10 +955,13 @@ read_user_at(sqlite3_stmt *st, int c0, struct user *u)
 	    sqlite3_column_int64(st, c0 + 11) : -1;
 }
 
-static void
-read_user(sqlite3_stmt *st, struct user *u)
+/* A USER_COLS row into the struct user *arg. */
+static int
+rd_user(struct sq *s, sqlite3_stmt *st, void *arg)
 {
-	read_user_at(st, 0, u);
+	(void)s;
+	read_user_at(st, 0, arg);
+	return STORE_OK;
 }
 
 static int
@@ -880,80 +979,35 @@ check_user_args(struct sq *s, const char *name, const char *pwhash)
 	return 0;
 }
 
+/* STORE_EXISTS when the name is taken (ST_USER_ADD is QF_KEYED). */
 static int
 sq_user_add(struct store *sb, const char *name, const char *pwhash,
     bool admin, int64_t now, int64_t *id)
 {
 	struct sq *s = sq(sb);
-	sqlite3_stmt *st = NULL;
-	int rc = STORE_ERROR, src;
+	int rc;
 
-	if (check_user_args(s, name, pwhash) == -1 ||
-	    (st = stmt(s, ST_USER_ADD)) == NULL ||
-	    bind(s, st, "ttii", name, pwhash, (int64_t)admin, now) == -1)
-		goto out;
-	src = step(s, st);
-	if (src == SQLITE_CONSTRAINT_UNIQUE)
-		rc = STORE_EXISTS;
-	else if (src != SQLITE_DONE)
-		set_err(s, "add user", src);
-	else {
-		if (id != NULL)
-			*id = sqlite3_last_insert_rowid(s->db);
-		rc = STORE_OK;
-	}
-out:
-	stmt_done(st);
-	return rc;
-}
-
-static int
-user_get(struct sq *s, enum st id, const char *fmt, const char *key,
-    int64_t num, struct user *u)
-{
-	sqlite3_stmt *st = stmt(s, id);
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
+	if (check_user_args(s, name, pwhash) == -1)
 		return STORE_ERROR;
-	if ((fmt[0] == 't' ? bind(s, st, fmt, key) : bind(s, st, fmt, num))
-	    == -1)
-		goto out;
-	rc = row(s, st, "read user");
-	if (rc == STORE_OK)
-		read_user(st, u);
-out:
-	stmt_done(st);
+	rc = q_exec(s, ST_USER_ADD, "add user",
+	    QARGS(QT(name), QT(pwhash), QI(admin), QI(now)), NULL);
+	if (rc == STORE_OK && id != NULL)
+		*id = sqlite3_last_insert_rowid(s->db);
 	return rc;
 }
 
 static int
 sq_user_by_name(struct store *sb, const char *name, struct user *u)
 {
-	struct sq *s = sq(sb);
-
-	return user_get(s, ST_USER_BY_NAME, "t", name, 0, u);
+	return q_row(sq(sb), ST_USER_BY_NAME, "read user", QARGS(QT(name)),
+	    rd_user, u);
 }
 
 static int
 sq_user_by_id(struct store *sb, int64_t id, struct user *u)
 {
-	struct sq *s = sq(sb);
-
-	return user_get(s, ST_USER_BY_ID, "i", NULL, id, u);
-}
-
-/* Run a one-row UPDATE/DELETE: STORE_NOTFOUND when nothing matched. */
-static int
-update_one(struct sq *s, sqlite3_stmt *st, const char *what)
-{
-	int64_t n = 0;
-	int rc = run(s, st, what, &n);
-
-	stmt_done(st);
-	if (rc == -1)
-		return STORE_ERROR;
-	return n > 0 ? STORE_OK : STORE_NOTFOUND;
+	return q_row(sq(sb), ST_USER_BY_ID, "read user", QARGS(QI(id)),
+	    rd_user, u);
 }
 
 static int
@@ -961,16 +1015,11 @@ sq_user_set_password(struct store *sb, int64_t id, const char *pwhash,
     int64_t now)
 {
 	struct sq *s = sq(sb);
-	sqlite3_stmt *st;
 
-	if (check_user_args(s, NULL, pwhash) == -1 ||
-	    (st = stmt(s, ST_USER_SET_PW)) == NULL)
+	if (check_user_args(s, NULL, pwhash) == -1)
 		return STORE_ERROR;
-	if (bind(s, st, "iti", id, pwhash, now) == -1) {
-		stmt_done(st);
-		return STORE_ERROR;
-	}
-	return update_one(s, st, "set password");
+	return q_change(s, ST_USER_SET_PW, "set password",
+	    QARGS(QI(id), QT(pwhash), QI(now)));
 }
 
 static int
@@ -978,62 +1027,36 @@ sq_user_rehash(struct store *sb, int64_t id, const char *old_hash,
     const char *new_hash)
 {
 	struct sq *s = sq(sb);
-	sqlite3_stmt *st;
 
-	if (check_user_args(s, NULL, new_hash) == -1 ||
-	    (st = stmt(s, ST_USER_REHASH)) == NULL)
+	if (check_user_args(s, NULL, new_hash) == -1)
 		return STORE_ERROR;
-	if (bind(s, st, "itt", id, old_hash, new_hash) == -1) {
-		stmt_done(st);
-		return STORE_ERROR;
-	}
-	return update_one(s, st, "rehash password");
+	return q_change(s, ST_USER_REHASH, "rehash password",
+	    QARGS(QI(id), QT(old_hash), QT(new_hash)));
 }
 
 static int
 sq_user_set_locked(struct store *sb, int64_t id, bool locked)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_USER_SET_LOCKED);
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "ii", id, (int64_t)locked) == -1) {
-		stmt_done(st);
-		return STORE_ERROR;
-	}
-	return update_one(s, st, "lock user");
+	return q_change(sq(sb), ST_USER_SET_LOCKED, "lock user",
+	    QARGS(QI(id), QI(locked)));
 }
 
+/* m == NULL removes the second factor: NULL secret and recovery blobs. */
 static int
 sq_user_set_mfa(struct store *sb, int64_t id, const struct user_mfa *m)
 {
 	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_USER_SET_MFA);
-	int brc;
 
-	if (st == NULL)
-		return STORE_ERROR;
 	if (m == NULL)
-		brc = bind(s, st, "i", id);
-	else if (m->secret_len == 0 || m->secret_len > sizeof m->secret) {
+		return q_change(s, ST_USER_SET_MFA, "set second factor",
+		    QARGS(QI(id), QNULL, QI(0), QNULL, QI(0)));
+	if (m->secret_len == 0 || m->secret_len > sizeof m->secret) {
 		set_msg(s, "second factor without a secret");
-		brc = -1;
-	} else
-		brc = bind(s, st, "ibibi", id, (const void *)m->secret,
-		    m->secret_len, m->last_step, (const void *)m->recovery,
-		    sizeof m->recovery, m->recovery_used);
-	if (brc == -1) {
-		stmt_done(st);
 		return STORE_ERROR;
 	}
-	if (m == NULL && (sqlite3_bind_int64(st, 3, 0) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, 0) != SQLITE_OK)) {
-		set_msg(s, "bind");
-		stmt_done(st);
-		return STORE_ERROR;
-	}
-	return update_one(s, st, "set second factor");
+	return q_change(s, ST_USER_SET_MFA, "set second factor",
+	    QARGS(QI(id), QB(m->secret, m->secret_len), QI(m->last_step),
+	    QB(m->recovery, sizeof m->recovery), QI(m->recovery_used)));
 }
 
 static int
@@ -1041,21 +1064,14 @@ sq_user_mfa_consume(struct store *sb, int64_t id, int64_t step,
     int recovery)
 {
 	struct sq *s = sq(sb);
-	sqlite3_stmt *st;
 
 	if (recovery >= MFA_RECOVERY_CODES) {
 		set_msg(s, "no such recovery code");
 		return STORE_ERROR;
 	}
-	st = stmt(s, recovery < 0 ? ST_MFA_STEP : ST_MFA_RECOVERY);
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "ii", id, recovery < 0 ? step : (int64_t)recovery)
-	    == -1) {
-		stmt_done(st);
-		return STORE_ERROR;
-	}
-	return update_one(s, st, "spend a second-factor code");
+	return q_change(s, recovery < 0 ? ST_MFA_STEP : ST_MFA_RECOVERY,
+	    "spend a second-factor code",
+	    QARGS(QI(id), QI(recovery < 0 ? step : recovery)));
 }
 
 static int
@@ -1063,26 +1079,26 @@ sq_mfa_pending_put(struct store *sb, const struct mfa_pending *p,
     int64_t now)
 {
 	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_PENDING_EXPIRE);
-	int rc = STORE_ERROR;
 
-	if (st == NULL)
+	if (q_exec(s, ST_PENDING_EXPIRE, "expire half-done sign-ins",
+	    QARGS(QI(now)), NULL) != STORE_OK)
 		return STORE_ERROR;
-	if (bind(s, st, "i", now) == -1 ||
-	    run(s, st, "expire half-done sign-ins", NULL) == -1)
-		goto out;
-	stmt_done(st);
-	if ((st = stmt(s, ST_PENDING_PUT)) == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "biii", (const void *)p->hash,
-	    (size_t)SESSION_HASH_BYTES, p->user_id, p->expires_at,
-	    (int64_t)p->enrol) == -1 ||
-	    run(s, st, "store a half-done sign-in", NULL) == -1)
-		goto out;
-	rc = STORE_OK;
-out:
-	stmt_done(st);
-	return rc;
+	return q_exec(s, ST_PENDING_PUT, "store a half-done sign-in",
+	    QARGS(QHASH(p->hash), QI(p->user_id), QI(p->expires_at),
+	    QI(p->enrol)), NULL);
+}
+
+/* The pending row into the struct mfa_pending *arg (hash set by caller). */
+static int
+rd_pending(struct sq *s, sqlite3_stmt *st, void *arg)
+{
+	struct mfa_pending *p = arg;
+
+	(void)s;
+	p->user_id = sqlite3_column_int64(st, 0);
+	p->expires_at = sqlite3_column_int64(st, 1);
+	p->enrol = sqlite3_column_int(st, 2) != 0;
+	return STORE_OK;
 }
 
 static int
@@ -1090,24 +1106,11 @@ sq_mfa_pending_get(struct store *sb,
     const unsigned char hash[SESSION_HASH_BYTES], int64_t now,
     struct mfa_pending *p)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_PENDING_GET);
-	int rc = STORE_ERROR;
+	int rc = q_row(sq(sb), ST_PENDING_GET, "read a half-done sign-in",
+	    QARGS(QHASH(hash), QI(now)), rd_pending, p);
 
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "bi", (const void *)hash, (size_t)SESSION_HASH_BYTES,
-	    now) == -1)
-		goto out;
-	rc = row(s, st, "read a half-done sign-in");
-	if (rc == STORE_OK) {
+	if (rc == STORE_OK)
 		memcpy(p->hash, hash, SESSION_HASH_BYTES);
-		p->user_id = sqlite3_column_int64(st, 0);
-		p->expires_at = sqlite3_column_int64(st, 1);
-		p->enrol = sqlite3_column_int(st, 2) != 0;
-	}
-out:
-	stmt_done(st);
 	return rc;
 }
 
@@ -1115,17 +1118,8 @@ static int
 sq_mfa_pending_del(struct store *sb,
     const unsigned char hash[SESSION_HASH_BYTES])
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_PENDING_DEL);
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "b", (const void *)hash, (size_t)SESSION_HASH_BYTES)
-	    == -1) {
-		stmt_done(st);
-		return STORE_ERROR;
-	}
-	return update_one(s, st, "delete a half-done sign-in");
+	return q_change(sq(sb), ST_PENDING_DEL, "delete a half-done sign-in",
+	    QARGS(QHASH(hash)));
 }
 
 /* Sessions go by ON DELETE CASCADE; cache rows have no foreign key. */
@@ -1133,51 +1127,52 @@ static int
 sq_user_del(struct store *sb, int64_t id)
 {
 	struct sq *s = sq(sb);
-	sqlite3_stmt *cache = NULL, *user = NULL;
 	int64_t n = 0;
-	int rc = STORE_ERROR;
+	int rc;
 
-	if ((cache = stmt(s, ST_USER_DEL_CACHE)) == NULL ||
-	    (user = stmt(s, ST_USER_DEL)) == NULL || begin(s) == -1)
+	if (begin(s) != STORE_OK)
 		return STORE_ERROR;
-	if (bind(s, cache, "i", id) == -1 ||
-	    run(s, cache, "delete user cache", NULL) == -1 ||
-	    bind(s, user, "i", id) == -1 ||
-	    run(s, user, "delete user", &n) == -1)
-		goto out;
+	if ((rc = q_exec(s, ST_USER_DEL_CACHE, "delete user cache",
+	    QARGS(QI(id)), NULL)) != STORE_OK ||
+	    (rc = q_exec(s, ST_USER_DEL, "delete user", QARGS(QI(id)), &n))
+	    != STORE_OK)
+		goto fail;
 	if (n == 0) {
 		rc = STORE_NOTFOUND;
-		goto out;
+		goto fail;
 	}
-	stmt_done(cache);
-	stmt_done(user);
-	if (commit(s) == -1)
-		goto out;
+	if ((rc = commit(s)) != STORE_OK)
+		goto fail;
 	return STORE_OK;
-out:
-	stmt_done(cache);
-	stmt_done(user);
+fail:
 	rollback(s);
 	return rc;
 }
 
+struct user_walk {
+	store_user_cb	 cb;
+	void		*arg;
+};
+
+static int
+rd_user_walk(struct sq *s, sqlite3_stmt *st, void *arg)
+{
+	struct user_walk *w = arg;
+	struct user u;
+
+	(void)s;
+	read_user_at(st, 0, &u);
+	return w->cb(w->arg, &u);
+}
+
+/* The callback's nonzero result stops the walk and is returned. */
 static int
 sq_user_list(struct store *sb, store_user_cb cb, void *arg)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_USER_LIST);
-	struct user u;
-	int rc;
+	struct user_walk w = { cb, arg };
 
-	if (st == NULL)
-		return STORE_ERROR;
-	while ((rc = row(s, st, "list users")) == STORE_OK) {
-		read_user(st, &u);
-		if ((rc = cb(arg, &u)) != 0)
-			break;
-	}
-	stmt_done(st);
-	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+	return q_each(sq(sb), ST_USER_LIST, "list users", NULL, rd_user_walk,
+	    &w);
 }
 
 /*
@@ -1190,39 +1185,29 @@ sq_user_import(struct store *sb, const struct user *users, size_t n,
     bool *inserted)
 {
 	struct sq *s = sq(sb);
-	sqlite3_stmt *st = NULL;
 	int64_t changed;
-	int rc = STORE_ERROR;
 
 	for (size_t i = 0; i < n; i++)
 		if (check_user_args(s, users[i].name, users[i].pwhash) == -1)
 			return STORE_ERROR;
-	if ((st = stmt(s, ST_USER_IMPORT)) == NULL)
+	if (begin(s) != STORE_OK)
 		return STORE_ERROR;
-	if (begin(s) == -1) {
-		stmt_done(st);
-		return STORE_ERROR;
-	}
 	for (size_t i = 0; i < n; i++) {
 		const struct user *u = &users[i];
 
-		if (bind(s, st, "ttiiiii", u->name, u->pwhash,
-		    (int64_t)u->admin, (int64_t)u->locked,
-		    (int64_t)u->must_reset, u->pw_changed_at, u->created_at)
-		    == -1 || run(s, st, "import user", &changed) == -1)
-			goto out;
+		if (q_exec(s, ST_USER_IMPORT, "import user",
+		    QARGS(QT(u->name), QT(u->pwhash), QI(u->admin),
+		    QI(u->locked), QI(u->must_reset), QI(u->pw_changed_at),
+		    QI(u->created_at)), &changed) != STORE_OK)
+			goto fail;
 		inserted[i] = changed > 0;
-		stmt_done(st);
 	}
-	stmt_done(st);
-	st = NULL;
-	if (commit(s) == -1)
-		goto out;
+	if (commit(s) != STORE_OK)
+		goto fail;
 	return STORE_OK;
-out:
-	stmt_done(st);
+fail:
 	rollback(s);
-	return rc;
+	return STORE_ERROR;
 }
 
 /* ---- sessions ---- */
@@ -1247,182 +1232,126 @@ read_session(sqlite3_stmt *st, struct session *ss)
 	ss->remember = sqlite3_column_int(st, 10) != 0;
 }
 
+/* A SESSION_COLS row into the struct session *arg, if not NULL. */
+static int
+rd_session(struct sq *s, sqlite3_stmt *st, void *arg)
+{
+	(void)s;
+	if (arg != NULL)
+		read_session(st, arg);
+	return STORE_OK;
+}
+
 /*
  * STORE_EXISTS for a duplicate hash; STORE_NOTFOUND when the user does not
- * exist (foreign key).
+ * exist (foreign key): ST_SESSION_CREATE is QF_KEYED.
  */
 static int
 sq_session_create(struct store *sb, const struct session *ss)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_SESSION_CREATE);
-	int rc = STORE_ERROR, src;
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "btiiiiiitti", ss->hash, (size_t)SESSION_HASH_BYTES,
-	    ss->handle, ss->user_id, ss->created_at, ss->last_seen,
-	    ss->expires_at, ss->pw_changed_at, ss->request_count, ss->ip,
-	    ss->user_agent, (int64_t)ss->remember) == -1)
-		goto out;
-	src = step(s, st);
-	if (src == SQLITE_DONE)
-		rc = STORE_OK;
-	else if (src == SQLITE_CONSTRAINT_PRIMARYKEY)
-		rc = STORE_EXISTS;
-	else if (src == SQLITE_CONSTRAINT_FOREIGNKEY)
-		rc = STORE_NOTFOUND;
-	else
-		set_err(s, "create session", src);
-out:
-	stmt_done(st);
-	return rc;
+	return q_exec(sq(sb), ST_SESSION_CREATE, "create session",
+	    QARGS(QHASH(ss->hash), QT(ss->handle), QI(ss->user_id),
+	    QI(ss->created_at), QI(ss->last_seen), QI(ss->expires_at),
+	    QI(ss->pw_changed_at), QI(ss->request_count), QT(ss->ip),
+	    QT(ss->user_agent), QI(ss->remember)), NULL);
 }
 
 static int
 sq_session_get(struct store *sb, const unsigned char hash[SESSION_HASH_BYTES],
     struct session *ss)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_SESSION_GET);
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "b", hash, (size_t)SESSION_HASH_BYTES) == -1)
-		goto out;
-	if ((rc = row(s, st, "read session")) == STORE_OK)
-		read_session(st, ss);
-out:
-	stmt_done(st);
-	return rc;
+	return q_row(sq(sb), ST_SESSION_GET, "read session",
+	    QARGS(QHASH(hash)), rd_session, ss);
 }
 
-/*
- * validate's one read: columns 0..10 are the session, 11.. the user (u.id
- * NULL: no user).
- */
+struct session_user {
+	struct session	*ss;
+	struct user	*u;
+	bool		*user_found;
+};
+
+/* Columns 0..10 are the session, 11.. the user (u.id NULL: no user). */
+static int
+rd_session_user(struct sq *s, sqlite3_stmt *st, void *arg)
+{
+	struct session_user *su = arg;
+
+	(void)s;
+	read_session(st, su->ss);
+	*su->user_found = sqlite3_column_type(st, 11) != SQLITE_NULL;
+	read_user_at(st, 11, su->u);
+	return STORE_OK;
+}
+
+/* validate's one read: one statement, one step. */
 static int
 sq_session_get_with_user(struct store *sb,
     const unsigned char hash[SESSION_HASH_BYTES], struct session *ss,
     struct user *u, bool *user_found)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_SESSION_GET_WITH_USER);
-	int rc = STORE_ERROR;
+	struct session_user su = { ss, u, user_found };
 
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "b", hash, (size_t)SESSION_HASH_BYTES) == -1)
-		goto out;
-	if ((rc = row(s, st, "read session")) == STORE_OK) {
-		read_session(st, ss);
-		*user_found = sqlite3_column_type(st, 11) != SQLITE_NULL;
-		read_user_at(st, 11, u);
-	}
-out:
-	stmt_done(st);
-	return rc;
+	return q_row(sq(sb), ST_SESSION_GET_WITH_USER, "read session",
+	    QARGS(QHASH(hash)), rd_session_user, &su);
 }
 
 static int
 sq_session_touch(struct store *sb, const struct session *ss)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_SESSION_TOUCH);
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "biitt", ss->hash, (size_t)SESSION_HASH_BYTES,
-	    ss->last_seen, ss->expires_at, ss->ip, ss->user_agent) == -1) {
-		stmt_done(st);
-		return STORE_ERROR;
-	}
-	return update_one(s, st, "touch session");
+	return q_change(sq(sb), ST_SESSION_TOUCH, "touch session",
+	    QARGS(QHASH(ss->hash), QI(ss->last_seen), QI(ss->expires_at),
+	    QT(ss->ip), QT(ss->user_agent)));
 }
 
 static int
 sq_session_delete(struct store *sb,
     const unsigned char hash[SESSION_HASH_BYTES])
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_SESSION_DELETE);
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "b", hash, (size_t)SESSION_HASH_BYTES) == -1) {
-		stmt_done(st);
-		return STORE_ERROR;
-	}
-	return update_one(s, st, "delete session");
+	return q_change(sq(sb), ST_SESSION_DELETE, "delete session",
+	    QARGS(QHASH(hash)));
 }
 
+/* ST_SESSION_DELETE_HANDLE is QF_RETURNING: q_row steps it to the end. */
 static int
 sq_session_delete_handle(struct store *sb, const char *handle,
     int64_t user_id, struct session *deleted)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st;
-	int rc = STORE_ERROR;
-
 	/* A handle is exactly 12 characters; anything else matches nothing. */
 	if (strlen(handle) != SESSION_HANDLE_LEN)
 		return STORE_NOTFOUND;
-	if ((st = stmt(s, ST_SESSION_DELETE_HANDLE)) == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "ti", handle, user_id > 0 ? user_id : (int64_t)0)
-	    == -1)
-		goto out;
-	if ((rc = row(s, st, "revoke session")) == STORE_OK && deleted != NULL)
-		read_session(st, deleted);
-	/* RETURNING: the delete completes only when stepped to the end. */
-	if (rc == STORE_OK && step(s, st) != SQLITE_DONE) {
-		set_err(s, "revoke session", sqlite3_errcode(s->db));
-		rc = STORE_ERROR;
-	}
-out:
-	stmt_done(st);
-	return rc;
-}
-
-static int
-delete_count(struct sq *s, enum st id, const char *what, const char *fmt,
-    int64_t a, int64_t *count)
-{
-	sqlite3_stmt *st = stmt(s, id);
-	int64_t n = 0;
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (fmt[0] != '\0' && bind(s, st, fmt, a) == -1)
-		goto out;
-	if (run(s, st, what, &n) == 0) {
-		rc = STORE_OK;
-		if (count != NULL)
-			*count = n;
-	}
-out:
-	stmt_done(st);
-	return rc;
+	return q_row(sq(sb), ST_SESSION_DELETE_HANDLE, "revoke session",
+	    QARGS(QT(handle), QI(user_id > 0 ? user_id : 0)), rd_session,
+	    deleted);
 }
 
 static int
 sq_session_delete_user(struct store *sb, int64_t user_id, int64_t *count)
 {
-	struct sq *s = sq(sb);
-
-	return delete_count(s, ST_SESSION_DELETE_USER, "revoke user sessions",
-	    "i", user_id, count);
+	return q_exec(sq(sb), ST_SESSION_DELETE_USER, "revoke user sessions",
+	    QARGS(QI(user_id)), count);
 }
 
 static int
 sq_session_delete_all(struct store *sb, int64_t *count)
 {
-	struct sq *s = sq(sb);
+	return q_exec(sq(sb), ST_SESSION_DELETE_ALL, "delete all sessions",
+	    NULL, count);
+}
 
-	return delete_count(s, ST_SESSION_DELETE_ALL, "delete all sessions",
-	    "", 0, count);
+struct session_walk {
+	store_session_cb	 cb;
+	void			*arg;
+};
+
+static int
+rd_session_walk(struct sq *s, sqlite3_stmt *st, void *arg)
+{
+	struct session_walk *w = arg;
+	struct session ss;
+
+	(void)s;
+	read_session(st, &ss);
+	return w->cb(w->arg, &ss);
 }
 
 /* The callback's nonzero result stops the walk and is returned. */
@@ -1430,220 +1359,124 @@ static int
 sq_session_list(struct store *sb, int64_t user_id, store_session_cb cb,
     void *arg)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_SESSION_LIST);
-	struct session ss;
-	int rc = STORE_ERROR;
+	struct session_walk w = { cb, arg };
 
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "i", user_id > 0 ? user_id : (int64_t)0) == -1)
-		goto out;
-	while ((rc = row(s, st, "list sessions")) == STORE_OK) {
-		read_session(st, &ss);
-		if ((rc = cb(arg, &ss)) != 0)
-			break;
-	}
-	if (rc == STORE_NOTFOUND)
-		rc = STORE_OK;
-out:
-	stmt_done(st);
-	return rc;
-}
-
-static int
-count_query(struct sq *s, enum st id, const char *what, const char *fmt,
-    int64_t a, int64_t *out)
-{
-	sqlite3_stmt *st = stmt(s, id);
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (fmt[0] != '\0' && bind(s, st, fmt, a) == -1)
-		goto out;
-	rc = scalar(s, st, what, out);
-out:
-	stmt_done(st);
-	return rc;
+	return q_each(sq(sb), ST_SESSION_LIST, "list sessions",
+	    QARGS(QI(user_id > 0 ? user_id : 0)), rd_session_walk, &w);
 }
 
 static int
 sq_session_count(struct store *sb, int64_t now, int64_t absolute_age,
     int64_t *count)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_SESSION_COUNT);
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "ii", now, absolute_age) != -1)
-		rc = scalar(s, st, "count sessions", count);
-	stmt_done(st);
-	return rc;
+	return q_scalar(sq(sb), ST_SESSION_COUNT, "count sessions",
+	    QARGS(QI(now), QI(absolute_age)), count);
 }
 
 /* ---- login failures ---- */
 
-/* The login_failures.kind column: 'u' (username) or 'i' (address). */
-static int
-kind_char(enum login_kind kind)
+/* The login_failures.kind column: "u" (username) or "i" (address). */
+static const char *
+kind_str(enum login_kind kind)
 {
-	return kind == LOGIN_BY_USER ? 'u' : 'i';
+	return kind == LOGIN_BY_USER ? "u" : "i";
+}
+
+static int
+rd_failures(struct sq *s, sqlite3_stmt *st, void *arg)
+{
+	struct login_failures *f = arg;
+
+	(void)s;
+	f->count = sqlite3_column_int64(st, 0);
+	f->first_at = sqlite3_column_int64(st, 1);
+	f->last_at = sqlite3_column_int64(st, 2);
+	return STORE_OK;
 }
 
 static int
 sq_failure_get(struct store *sb, enum login_kind kind, const char *key,
     struct login_failures *f)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_FAILURE_GET);
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
-		return STORE_ERROR;
 	memset(f, 0, sizeof *f);
-	if (bind(s, st, "ct", kind_char(kind), key) == -1)
-		goto out;
-	if ((rc = row(s, st, "read login failures")) == STORE_OK) {
-		f->count = sqlite3_column_int64(st, 0);
-		f->first_at = sqlite3_column_int64(st, 1);
-		f->last_at = sqlite3_column_int64(st, 2);
-	}
-out:
-	stmt_done(st);
-	return rc;
+	return q_row(sq(sb), ST_FAILURE_GET, "read login failures",
+	    QARGS(QT(kind_str(kind)), QT(key)), rd_failures, f);
 }
 
+/* keep: rows are dropped by sq_cleanup_failures instead */
 static int
 sq_failure_add(struct store *sb, enum login_kind kind, const char *key,
     int64_t now, int64_t window, int64_t keep)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_FAILURE_ADD);
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
-		return STORE_ERROR;
-	/* keep: rows are dropped by sq_cleanup_failures instead */
 	(void)keep;
-	if (bind(s, st, "ctii", kind_char(kind), key, now, now - window) == -1)
-		goto out;
-	if (run(s, st, "count login failure", NULL) == 0)
-		rc = STORE_OK;
-out:
-	stmt_done(st);
-	return rc;
-}
-
-/* Run a one-statement change on one (kind, key) counter. */
-static int
-failure_exec(struct sq *s, enum st id, enum login_kind kind, const char *key,
-    const char *what)
-{
-	sqlite3_stmt *st = stmt(s, id);
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "ct", kind_char(kind), key) == -1)
-		goto out;
-	if (run(s, st, what, NULL) == 0)
-		rc = STORE_OK;
-out:
-	stmt_done(st);
-	return rc;
+	return q_exec(sq(sb), ST_FAILURE_ADD, "count login failure",
+	    QARGS(QT(kind_str(kind)), QT(key), QI(now), QI(now - window)),
+	    NULL);
 }
 
 static int
 sq_failure_clear(struct store *sb, enum login_kind kind, const char *key)
 {
-	struct sq *s = sq(sb);
-
-	return failure_exec(s, ST_FAILURE_CLEAR, kind, key,
-	    "clear login failures");
+	return q_exec(sq(sb), ST_FAILURE_CLEAR, "clear login failures",
+	    QARGS(QT(kind_str(kind)), QT(key)), NULL);
 }
 
 /* ---- cache ---- */
+
+/* value, content_type, expires_at into the struct cache_entry *arg. */
+static int
+rd_cache(struct sq *s, sqlite3_stmt *st, void *arg)
+{
+	struct cache_entry *e = arg;
+	const void *v = sqlite3_column_blob(st, 0);
+
+	e->len = (size_t)sqlite3_column_bytes(st, 0);
+	if ((e->value = malloc(e->len > 0 ? e->len : 1)) == NULL) {
+		set_msg(s, "read cache: out of memory");
+		e->len = 0;
+		return STORE_ERROR;
+	}
+	if (e->len > 0)
+		memcpy(e->value, v, e->len);
+	col_text(st, 1, e->content_type, sizeof e->content_type);
+	e->expires_at = sqlite3_column_int64(st, 2);
+	return STORE_OK;
+}
 
 /* Never returns an expired row; e->value is malloc'd, even for 0 bytes. */
 static int
 sq_cache_get(struct store *sb, int64_t scope, const char *key, int64_t now,
     struct cache_entry *e)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_CACHE_GET);
-	const void *v;
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
-		return STORE_ERROR;
 	memset(e, 0, sizeof *e);
-	if (bind(s, st, "iti", scope, key, now) == -1)
-		goto out;
-	if ((rc = row(s, st, "read cache")) != STORE_OK)
-		goto out;
-	v = sqlite3_column_blob(st, 0);
-	e->len = (size_t)sqlite3_column_bytes(st, 0);
-	if ((e->value = malloc(e->len > 0 ? e->len : 1)) == NULL) {
-		set_msg(s, "read cache: out of memory");
-		e->len = 0;
-		rc = STORE_ERROR;
-		goto out;
-	}
-	if (e->len > 0)
-		memcpy(e->value, v, e->len);
-	col_text(st, 1, e->content_type, sizeof e->content_type);
-	e->expires_at = sqlite3_column_int64(st, 2);
-out:
-	stmt_done(st);
-	return rc;
+	return q_row(sq(sb), ST_CACHE_GET, "read cache",
+	    QARGS(QI(scope), QT(key), QI(now)), rd_cache, e);
+}
+
+static int
+rd_exists(struct sq *s, sqlite3_stmt *st, void *arg)
+{
+	(void)s;
+	(void)st;
+	*(bool *)arg = true;
+	return STORE_OK;
 }
 
 static int
 cache_exists(struct sq *s, int64_t scope, const char *key, bool *exists)
 {
-	sqlite3_stmt *st = stmt(s, ST_CACHE_EXISTS);
-	int rc = STORE_ERROR;
+	int rc;
 
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "it", scope, key) == -1)
-		goto out;
-	rc = row(s, st, "read cache");
-	*exists = rc == STORE_OK;
-	if (rc == STORE_NOTFOUND)
-		rc = STORE_OK;
-out:
-	stmt_done(st);
-	return rc;
+	*exists = false;
+	rc = q_row(s, ST_CACHE_EXISTS, "read cache",
+	    QARGS(QI(scope), QT(key)), rd_exists, exists);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
-/* Delete n rows with a LIMIT statement (scope ignored by ST_CACHE_CULL). */
-static int
-cache_delete_oldest(struct sq *s, enum st id, int64_t scope, int64_t n,
-    int64_t *deleted)
-{
-	sqlite3_stmt *st = stmt(s, id);
-	int64_t k = 0;
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if ((id == ST_CACHE_EVICT_SCOPE ? bind(s, st, "ii", scope, n) :
-	    bind(s, st, "i", n)) == -1)
-		goto out;
-	if (run(s, st, "evict cache rows", &k) == 0) {
-		*deleted += k;
-		rc = STORE_OK;
-	}
-out:
-	stmt_done(st);
-	return rc;
-}
-
-/* A user at quota loses their own oldest rows, never another user's. */
+/*
+ * A user at quota loses their own oldest rows, never another user's;
+ * *evicted gets how many.
+ */
 static int
 cache_quota(struct sq *s, int64_t scope, const struct cache_limits *lim,
     int64_t *evicted)
@@ -1652,13 +1485,13 @@ cache_quota(struct sq *s, int64_t scope, const struct cache_limits *lim,
 
 	if (scope == CACHE_SCOPE_GLOBAL || lim->max_entries_per_user <= 0)
 		return STORE_OK;
-	if (count_query(s, ST_CACHE_SCOPE_COUNT, "count cache rows", "i",
-	    scope, &n) != STORE_OK)
+	if (q_scalar(s, ST_CACHE_SCOPE_COUNT, "count cache rows",
+	    QARGS(QI(scope)), &n) != STORE_OK)
 		return STORE_ERROR;
 	if (n < lim->max_entries_per_user)
 		return STORE_OK;
-	return cache_delete_oldest(s, ST_CACHE_EVICT_SCOPE, scope,
-	    n - lim->max_entries_per_user + 1, evicted);
+	return q_exec(s, ST_CACHE_EVICT_SCOPE, "evict cache rows",
+	    QARGS(QI(scope), QI(n - lim->max_entries_per_user + 1)), evicted);
 }
 
 /*
@@ -1670,43 +1503,28 @@ static int
 cache_cull(struct sq *s, int64_t now, const struct cache_limits *lim,
     int64_t *culled)
 {
-	int64_t n, k;
+	int64_t n, k = 0;
 
 	if (lim->max_entries <= 0)
 		return STORE_OK;
-	if (count_query(s, ST_CACHE_COUNT, "count cache rows", "", 0, &n)
+	if (q_scalar(s, ST_CACHE_COUNT, "count cache rows", NULL, &n)
 	    != STORE_OK)
 		return STORE_ERROR;
 	if (n < lim->max_entries)
 		return STORE_OK;
-	if (delete_count(s, ST_CACHE_DELETE_EXPIRED, "delete expired cache",
-	    "i", now, &k) != STORE_OK)
+	if (q_exec(s, ST_CACHE_DELETE_EXPIRED, "delete expired cache",
+	    QARGS(QI(now)), &k) != STORE_OK)
 		return STORE_ERROR;
 	*culled += k;
 	n -= k;
 	if (n < lim->max_entries)
 		return STORE_OK;
 	k = lim->cull_frequency > 0 ? n / lim->cull_frequency : n;
-	return cache_delete_oldest(s, ST_CACHE_CULL, 0, k > 0 ? k : 1, culled);
-}
-
-static int
-cache_put(struct sq *s, int64_t scope, const char *key, const void *value,
-    size_t len, const char *content_type, int64_t now, int64_t expires_at)
-{
-	sqlite3_stmt *st = stmt(s, ST_CACHE_PUT);
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
+	if (q_exec(s, ST_CACHE_CULL, "evict cache rows",
+	    QARGS(QI(k > 0 ? k : 1)), &k) != STORE_OK)
 		return STORE_ERROR;
-	if (bind(s, st, "itbtii", scope, key, value, len, content_type, now,
-	    expires_at) == -1)
-		goto out;
-	if (run(s, st, "write cache", NULL) == 0)
-		rc = STORE_OK;
-out:
-	stmt_done(st);
-	return rc;
+	*culled += k;
+	return STORE_OK;
 }
 
 static int
@@ -1725,15 +1543,16 @@ sq_cache_set(struct store *sb, int64_t scope, const char *key,
 		set_msg(s, "write cache: content type too long");
 		return STORE_ERROR;
 	}
-	if (begin(s) == -1)
+	if (begin(s) != STORE_OK)
 		return STORE_ERROR;
 	if (cache_exists(s, scope, key, &exists) != STORE_OK)
 		goto fail;
 	if (!exists && (cache_quota(s, scope, lim, &nevicted) != STORE_OK ||
 	    cache_cull(s, now, lim, &nculled) != STORE_OK))
 		goto fail;
-	if (cache_put(s, scope, key, value, len, content_type, now,
-	    expires_at) != STORE_OK || commit(s) == -1)
+	if (q_exec(s, ST_CACHE_PUT, "write cache", QARGS(QI(scope), QT(key),
+	    QB(value, len), QT(content_type), QI(now), QI(expires_at)), NULL)
+	    != STORE_OK || commit(s) != STORE_OK)
 		goto fail;
 	if (evicted != NULL)
 		*evicted = nevicted;
@@ -1749,24 +1568,14 @@ static int
 sq_cache_delete(struct store *sb, int64_t scope, const char *key,
     int64_t now)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_CACHE_DELETE);
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "iti", scope, key, now) == -1) {
-		stmt_done(st);
-		return STORE_ERROR;
-	}
-	return update_one(s, st, "delete cache row");
+	return q_change(sq(sb), ST_CACHE_DELETE, "delete cache row",
+	    QARGS(QI(scope), QT(key), QI(now)));
 }
 
 static int
 sq_cache_count(struct store *sb, int64_t *count)
 {
-	struct sq *s = sq(sb);
-
-	return count_query(s, ST_CACHE_COUNT, "count cache rows", "", 0,
+	return q_scalar(sq(sb), ST_CACHE_COUNT, "count cache rows", NULL,
 	    count);
 }
 
@@ -1777,57 +1586,25 @@ static int
 sq_cleanup_sessions(struct store *sb, int64_t now, int64_t absolute_age,
     int64_t batch, int64_t *deleted)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_CLEANUP_SESSIONS);
-	int64_t n = 0;
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "iii", now, absolute_age,
-	    batch > 0 ? batch : (int64_t)-1) == -1)
-		goto out;
-	if (run(s, st, "clean up sessions", &n) == 0) {
-		rc = STORE_OK;
-		if (deleted != NULL)
-			*deleted = n;
-	}
-out:
-	stmt_done(st);
-	return rc;
+	return q_exec(sq(sb), ST_CLEANUP_SESSIONS, "clean up sessions",
+	    QARGS(QI(now), QI(absolute_age), QI(batch > 0 ? batch : -1)),
+	    deleted);
 }
 
 static int
 sq_cleanup_cache(struct store *sb, int64_t now, int64_t batch,
     int64_t *deleted)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_CLEANUP_CACHE);
-	int64_t n = 0;
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "ii", now, batch > 0 ? batch : (int64_t)-1) == -1)
-		goto out;
-	if (run(s, st, "clean up cache", &n) == 0) {
-		rc = STORE_OK;
-		if (deleted != NULL)
-			*deleted = n;
-	}
-out:
-	stmt_done(st);
-	return rc;
+	return q_exec(sq(sb), ST_CLEANUP_CACHE, "clean up cache",
+	    QARGS(QI(now), QI(batch > 0 ? batch : -1)), deleted);
 }
 
 static int
 sq_cleanup_failures(struct store *sb, int64_t now, int64_t keep,
     int64_t *deleted)
 {
-	struct sq *s = sq(sb);
-
-	return delete_count(s, ST_CLEANUP_FAILURES, "clean up login failures",
-	    "i", now - keep, deleted);
+	return q_exec(sq(sb), ST_CLEANUP_FAILURES, "clean up login failures",
+	    QARGS(QI(now - keep)), deleted);
 }
 
 /* ---- checkpoint ---- */
@@ -1875,53 +1652,31 @@ sq_checkpoint(struct store *sb, int *wal_frames, int *checkpointed)
 static int
 sq_stats(struct store *sb, struct store_stats *out)
 {
-	struct sq *s = sq(sb);
-
 	memset(out, 0, sizeof *out);
 	out->backend = STORE_BACKEND_SQLITE;
 	out->persistent = true;
-	return count_query(s, ST_DB_SIZE, "database size", "", 0, &out->bytes);
+	return q_scalar(sq(sb), ST_DB_SIZE, "database size", NULL,
+	    &out->bytes);
 }
 
 static int
 sq_counter_add(struct store *sb, const char *name, int64_t delta)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_COUNTER_ADD);
-	int rc = STORE_ERROR;
-
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "ti", name, delta) == -1)
-		goto out;
-	if (run(s, st, "add to counter", NULL) == 0)
-		rc = STORE_OK;
-out:
-	stmt_done(st);
-	return rc;
+	return q_exec(sq(sb), ST_COUNTER_ADD, "add to counter",
+	    QARGS(QT(name), QI(delta)), NULL);
 }
 
 /* A counter never written reads as 0. */
 static int
 sq_counter_get(struct store *sb, const char *name, int64_t *value)
 {
-	struct sq *s = sq(sb);
-	sqlite3_stmt *st = stmt(s, ST_COUNTER_GET);
-	int rc = STORE_ERROR;
+	int rc = q_row(sq(sb), ST_COUNTER_GET, "read counter",
+	    QARGS(QT(name)), rd_int64, value);
 
-	if (st == NULL)
-		return STORE_ERROR;
-	if (bind(s, st, "t", name) == -1)
-		goto out;
-	rc = row(s, st, "read counter");
-	if (rc == STORE_OK)
-		*value = sqlite3_column_int64(st, 0);
-	else if (rc == STORE_NOTFOUND) {
+	if (rc == STORE_NOTFOUND) {
 		*value = 0;
 		rc = STORE_OK;
 	}
-out:
-	stmt_done(st);
 	return rc;
 }
 

@@ -208,6 +208,70 @@ out:
 	fx_remove(&fx);
 }
 
+/*
+ * How store_sqlite.c's runner reads a step's result (q_status): a broken
+ * key is an answer only for statements flagged QF_KEYED, a fault for the
+ * rest, and the statement is reset for its next use either way. A
+ * QF_RETURNING delete hands back its row and is done.
+ */
+UNIT_TEST(store_step_results)
+{
+	struct fixture fx;
+	struct store_opts o = { .create = false };
+	char err[256];
+	struct mfa_pending p;
+	struct session ss, got;
+	struct user u;
+	bool found;
+	int64_t a;
+
+	if (fx_open(&fx) != 0) {
+		CHECK(0);
+		return;
+	}
+	a = sfx_add_user(fx.s, "alice");
+	CHECK_INT(store_user_add(fx.s, "alice", "h", false, 1, NULL),
+	    STORE_EXISTS);
+	sfx_make_session(&ss, 4, a, 100, 1000);
+	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
+	CHECK_INT(store_session_create(fx.s, &ss), STORE_EXISTS);
+
+	/* ST_PENDING_PUT is not QF_KEYED: no such user is a fault there */
+	memset(&p, 0, sizeof p);
+	memset(p.hash, 7, sizeof p.hash);
+	p.user_id = a + 100;
+	p.expires_at = 500;
+	CHECK_INT(store_mfa_pending_put(fx.s, &p, 100), STORE_ERROR);
+	CHECK(strstr(store_errmsg(fx.s), "FOREIGN KEY") != NULL);
+	p.user_id = a;
+	CHECK_INT(store_mfa_pending_put(fx.s, &p, 100), STORE_OK);
+	CHECK_INT(store_mfa_pending_put(fx.s, &p, 100), STORE_ERROR);
+	CHECK(strstr(store_errmsg(fx.s), "UNIQUE") != NULL);
+	CHECK_INT(store_mfa_pending_get(fx.s, p.hash, 100, &p), STORE_OK);
+	CHECK_INT(p.user_id, a);
+
+	/* RETURNING is stepped to its end: a fault on the 2nd step shows */
+	store_close(fx.s);
+	CHECK_INT(setenv("SESSIONGW_FAULT_STEP", "2", 1), 0);
+	CHECK_INT(store_open(&fx.s, fx.path, &o, err, sizeof err), 0);
+	CHECK_INT(unsetenv("SESSIONGW_FAULT_STEP"), 0);
+	if (fx.s == NULL)
+		goto out;
+	CHECK_INT(store_session_delete_handle(fx.s, ss.handle, a, NULL),
+	    STORE_ERROR);
+	CHECK(strstr(store_errmsg(fx.s), "revoke session") != NULL);
+	sfx_make_session(&ss, 5, a, 100, 1000);
+	CHECK_INT(store_session_create(fx.s, &ss), STORE_OK);
+	memset(&got, 0, sizeof got);
+	CHECK_INT(store_session_delete_handle(fx.s, ss.handle, a, &got),
+	    STORE_OK);
+	CHECK(memcmp(got.hash, ss.hash, sizeof ss.hash) == 0);
+	CHECK_INT(store_session_get_with_user(fx.s, ss.hash, &got, &u, &found),
+	    STORE_NOTFOUND);
+out:
+	fx_close(&fx);
+}
+
 UNIT_TEST(store_readonly_fault)
 {
 	struct fixture fx;
