@@ -22,8 +22,12 @@ cleanup_sweep(struct store *st, enum cleanup_table table,
 
 	*deleted = 0;
 	for (int i = 0; o->max_batches <= 0 || i < o->max_batches; i++) {
-		if (i > 0)
+		if (i > 0) {
+			/* a failed checkpoint is the 5 s cadence's to report */
+			if (o->checkpoint)
+				(void)store_checkpoint(st, NULL, NULL);
 			pause_between_batches();
+		}
 		n = 0;
 		rc = table == CLEANUP_SESSIONS ?
 		    store_cleanup_sessions(st, o->now, o->absolute_age,

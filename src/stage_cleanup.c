@@ -76,6 +76,7 @@ pass(struct request *r, int64_t *sessions, int64_t *cache)
 		.absolute_age = srv->cfg.absolute_age,
 		.batch = srv->cfg.cleanup_batch,
 		.max_batches = CLEANUP_MAX_ROUNDS,
+		.checkpoint = true,	/* with the bookkeeping wait: short */
 	};
 	int64_t failures = 0;
 
