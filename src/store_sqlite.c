@@ -127,43 +127,43 @@ static const struct {
 	int		 hot;
 	int		 flags;
 } stmts[ST__MAX] = {
-	[ST_BEGIN] = { "BEGIN IMMEDIATE", 1 },
-	[ST_COMMIT] = { "COMMIT", 1 },
+	[ST_BEGIN] = { "BEGIN IMMEDIATE", 1, 0 },
+	[ST_COMMIT] = { "COMMIT", 1, 0 },
 	/* Reads the schema, so a missing or corrupt file is noticed. */
-	[ST_PING] = { "SELECT count(*) FROM sqlite_master", 1 },
+	[ST_PING] = { "SELECT count(*) FROM sqlite_master", 1, 0 },
 	[ST_USER_ADD] = { "INSERT INTO users (name, pwhash, admin, locked, "
 	    "pw_changed_at, created_at) VALUES (?1, ?2, ?3, 0, ?4, ?4)", 0,
 	    QF_KEYED },
 	[ST_USER_BY_NAME] = { "SELECT " USER_COLS " FROM users "
-	    "WHERE name = ?1", 1 },
+	    "WHERE name = ?1", 1, 0 },
 	[ST_USER_BY_ID] = { "SELECT " USER_COLS " FROM users "
-	    "WHERE id = ?1", 1 },
+	    "WHERE id = ?1", 1, 0 },
 	/* A new password is a usable one: it ends must_reset. */
 	[ST_USER_SET_PW] = { "UPDATE users SET pwhash = ?2, "
-	    "pw_changed_at = ?3, must_reset = 0 WHERE id = ?1", 0 },
+	    "pw_changed_at = ?3, must_reset = 0 WHERE id = ?1", 0, 0 },
 	[ST_USER_SET_LOCKED] = { "UPDATE users SET locked = ?2 "
-	    "WHERE id = ?1", 0 },
-	[ST_USER_DEL] = { "DELETE FROM users WHERE id = ?1", 0 },
-	[ST_USER_DEL_CACHE] = { "DELETE FROM cache WHERE scope = ?1", 0 },
+	    "WHERE id = ?1", 0, 0 },
+	[ST_USER_DEL] = { "DELETE FROM users WHERE id = ?1", 0, 0 },
+	[ST_USER_DEL_CACHE] = { "DELETE FROM cache WHERE scope = ?1", 0, 0 },
 	[ST_USER_LIST] = { "SELECT " USER_COLS " FROM users "
-	    "ORDER BY name", 0 },
+	    "ORDER BY name", 0, 0 },
 	/*
 	 * Same password, stronger hash: pw_changed_at stays, so sessions
 	 * (the one just started) stay valid. Only if the hash is still the
 	 * one that was verified: a concurrent `user passwd` wins.
 	 */
 	[ST_USER_REHASH] = { "UPDATE users SET pwhash = ?3 "
-	    "WHERE id = ?1 AND pwhash = ?2", 0 },
+	    "WHERE id = ?1 AND pwhash = ?2", 0, 0 },
 	/* Import never overwrites: a taken name changes nothing. */
 	[ST_USER_IMPORT] = { "INSERT INTO users (name, pwhash, admin, locked, "
 	    "must_reset, pw_changed_at, created_at) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-	    "ON CONFLICT (name) DO NOTHING", 0 },
+	    "ON CONFLICT (name) DO NOTHING", 0, 0 },
 	[ST_SESSION_CREATE] = { "INSERT INTO sessions (" SESSION_COLS ") "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", 1,
 	    QF_KEYED },
 	[ST_SESSION_GET] = { "SELECT " SESSION_COLS " FROM sessions "
-	    "WHERE hash = ?1", 1 },
+	    "WHERE hash = ?1", 1, 0 },
 	/*
 	 * validate's one read: the session and its user in one step. LEFT
 	 * JOIN, so a row whose user is gone is told apart from no row (u.id
@@ -176,40 +176,40 @@ static const struct {
 	    "u.created_at, u.must_reset, u.mfa_secret, u.mfa_last_step, "
 	    "u.mfa_recovery, u.mfa_recovery_used "
 	    "FROM sessions AS s LEFT JOIN users AS u ON u.id = s.user_id "
-	    "WHERE s.hash = ?1", 1 },
+	    "WHERE s.hash = ?1", 1, 0 },
 	[ST_SESSION_TOUCH] = { "UPDATE sessions SET last_seen = ?2, "
 	    "expires_at = ?3, ip = ?4, user_agent = ?5, "
-	    "request_count = request_count + 1 WHERE hash = ?1", 1 },
-	[ST_SESSION_DELETE] = { "DELETE FROM sessions WHERE hash = ?1", 1 },
+	    "request_count = request_count + 1 WHERE hash = ?1", 1, 0 },
+	[ST_SESSION_DELETE] = { "DELETE FROM sessions WHERE hash = ?1", 1, 0 },
 	/* One statement, so finding and deleting the row is atomic. */
 	[ST_SESSION_DELETE_HANDLE] = { "DELETE FROM sessions WHERE hash = "
 	    "(SELECT hash FROM sessions WHERE handle = ?1 "
 	    "AND (?2 = 0 OR user_id = ?2) LIMIT 1) "
 	    "RETURNING " SESSION_COLS, 1, QF_RETURNING },
 	[ST_SESSION_DELETE_USER] = { "DELETE FROM sessions "
-	    "WHERE user_id = ?1", 1 },
-	[ST_SESSION_DELETE_ALL] = { "DELETE FROM sessions", 0 },
+	    "WHERE user_id = ?1", 1, 0 },
+	[ST_SESSION_DELETE_ALL] = { "DELETE FROM sessions", 0, 0 },
 	[ST_SESSION_LIST] = { "SELECT " SESSION_COLS " FROM sessions "
 	    "WHERE ?1 = 0 OR user_id = ?1 "
-	    "ORDER BY created_at DESC, last_seen DESC", 1 },
+	    "ORDER BY created_at DESC, last_seen DESC", 1, 0 },
 	[ST_SESSION_COUNT] = { "SELECT count(*) FROM sessions "
-	    "WHERE expires_at > ?1 AND (?2 <= 0 OR created_at + ?2 > ?1)", 1 },
+	    "WHERE expires_at > ?1 AND (?2 <= 0 OR created_at + ?2 > ?1)", 1, 0 },
 	[ST_FAILURE_GET] = { "SELECT count, first_at, last_at "
-	    "FROM login_failures WHERE kind = ?1 AND key = ?2", 1 },
+	    "FROM login_failures WHERE kind = ?1 AND key = ?2", 1, 0 },
 	/* SET sees the old row, so both CASEs test the old first_at. */
 	[ST_FAILURE_ADD] = { "INSERT INTO login_failures "
 	    "(kind, key, count, first_at, last_at) VALUES (?1, ?2, 1, ?3, ?3) "
 	    "ON CONFLICT (kind, key) DO UPDATE SET "
 	    "count = CASE WHEN first_at < ?4 THEN 1 ELSE count + 1 END, "
 	    "first_at = CASE WHEN first_at < ?4 THEN ?3 ELSE first_at END, "
-	    "last_at = ?3", 1 },
+	    "last_at = ?3", 1, 0 },
 	[ST_FAILURE_CLEAR] = { "DELETE FROM login_failures "
-	    "WHERE kind = ?1 AND key = ?2", 1 },
+	    "WHERE kind = ?1 AND key = ?2", 1, 0 },
 	[ST_CACHE_GET] = { "SELECT value, content_type, expires_at FROM cache "
 	    "WHERE scope = ?1 AND key = ?2 "
-	    "AND (expires_at = 0 OR expires_at > ?3)", 1 },
+	    "AND (expires_at = 0 OR expires_at > ?3)", 1, 0 },
 	[ST_CACHE_EXISTS] = { "SELECT 1 FROM cache "
-	    "WHERE scope = ?1 AND key = ?2", 1 },
+	    "WHERE scope = ?1 AND key = ?2", 1, 0 },
 	[ST_CACHE_PUT] = { "INSERT INTO cache (scope, key, value, "
 	    "content_type, created_at, expires_at, seq) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
@@ -217,63 +217,63 @@ static const struct {
 	    "ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, "
 	    "content_type = excluded.content_type, "
 	    "created_at = excluded.created_at, "
-	    "expires_at = excluded.expires_at, seq = excluded.seq", 1 },
+	    "expires_at = excluded.expires_at, seq = excluded.seq", 1, 0 },
 	[ST_CACHE_SCOPE_COUNT] = { "SELECT count(*) FROM cache "
-	    "WHERE scope = ?1", 1 },
+	    "WHERE scope = ?1", 1, 0 },
 	/* WHERE scope = ?1 twice: the quota never touches another user. */
 	[ST_CACHE_EVICT_SCOPE] = { "DELETE FROM cache WHERE scope = ?1 "
 	    "AND rowid IN (SELECT rowid FROM cache WHERE scope = ?1 "
-	    "ORDER BY seq LIMIT ?2)", 1 },
-	[ST_CACHE_COUNT] = { "SELECT count(*) FROM cache", 1 },
+	    "ORDER BY seq LIMIT ?2)", 1, 0 },
+	[ST_CACHE_COUNT] = { "SELECT count(*) FROM cache", 1, 0 },
 	[ST_CACHE_DELETE_EXPIRED] = { "DELETE FROM cache "
-	    "WHERE expires_at != 0 AND expires_at <= ?1", 1 },
+	    "WHERE expires_at != 0 AND expires_at <= ?1", 1, 0 },
 	[ST_CACHE_CULL] = { "DELETE FROM cache WHERE rowid IN "
-	    "(SELECT rowid FROM cache ORDER BY seq LIMIT ?1)", 1 },
+	    "(SELECT rowid FROM cache ORDER BY seq LIMIT ?1)", 1, 0 },
 	/* An expired row counts as missing; cleanup removes it. */
 	[ST_CACHE_DELETE] = { "DELETE FROM cache "
 	    "WHERE scope = ?1 AND key = ?2 "
-	    "AND (expires_at = 0 OR expires_at > ?3)", 1 },
+	    "AND (expires_at = 0 OR expires_at > ?3)", 1, 0 },
 	/* Batched so that no cleanup pass holds the write lock for long. */
 	[ST_CLEANUP_SESSIONS] = { "DELETE FROM sessions WHERE hash IN "
 	    "(SELECT hash FROM sessions WHERE expires_at <= ?1 "
-	    "OR (?2 > 0 AND created_at + ?2 <= ?1) LIMIT ?3)", 1 },
+	    "OR (?2 > 0 AND created_at + ?2 <= ?1) LIMIT ?3)", 1, 0 },
 	[ST_CLEANUP_CACHE] = { "DELETE FROM cache WHERE rowid IN "
 	    "(SELECT rowid FROM cache WHERE expires_at != 0 "
-	    "AND expires_at <= ?1 LIMIT ?2)", 1 },
+	    "AND expires_at <= ?1 LIMIT ?2)", 1, 0 },
 	[ST_CLEANUP_FAILURES] = { "DELETE FROM login_failures "
-	    "WHERE last_at < ?1", 1 },
+	    "WHERE last_at < ?1", 1, 0 },
 	[ST_DB_SIZE] = { "SELECT page_count * page_size "
-	    "FROM pragma_page_count(), pragma_page_size()", 1 },
+	    "FROM pragma_page_count(), pragma_page_size()", 1, 0 },
 	[ST_COUNTER_ADD] = { "INSERT INTO counters (name, value) "
 	    "VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE "
-	    "SET value = value + ?2", 1 },
-	[ST_COUNTER_GET] = { "SELECT value FROM counters WHERE name = ?1", 1 },
+	    "SET value = value + ?2", 1, 0 },
+	[ST_COUNTER_GET] = { "SELECT value FROM counters WHERE name = ?1", 1, 0 },
 	/*
 	 * Rewrites one row with its own value: a real page write (so a full
 	 * disk shows), changing nothing anyone reads.
 	 */
 	[ST_PROBE_WRITE] = { "INSERT INTO counters (name, value) "
 	    "VALUES ('write_probe', 0) ON CONFLICT (name) DO UPDATE "
-	    "SET value = value", 1 },
+	    "SET value = value", 1, 0 },
 	/* NULL blobs (?2, ?4 unbound) remove the second factor. */
 	[ST_USER_SET_MFA] = { "UPDATE users SET mfa_secret = ?2, "
 	    "mfa_last_step = ?3, mfa_recovery = ?4, mfa_recovery_used = ?5 "
-	    "WHERE id = ?1", 0 },
+	    "WHERE id = ?1", 0, 0 },
 	/* The replay rule in one statement: only a later step wins. */
 	[ST_MFA_STEP] = { "UPDATE users SET mfa_last_step = ?2 "
 	    "WHERE id = ?1 AND mfa_secret IS NOT NULL "
-	    "AND mfa_last_step < ?2", 1 },
+	    "AND mfa_last_step < ?2", 1, 0 },
 	[ST_MFA_RECOVERY] = { "UPDATE users SET mfa_recovery_used = "
 	    "mfa_recovery_used | (1 << ?2) WHERE id = ?1 "
 	    "AND mfa_secret IS NOT NULL "
-	    "AND (mfa_recovery_used & (1 << ?2)) = 0", 1 },
+	    "AND (mfa_recovery_used & (1 << ?2)) = 0", 1, 0 },
 	[ST_PENDING_PUT] = { "INSERT INTO mfa_pending (hash, user_id, "
-	    "expires_at, enrol) VALUES (?1, ?2, ?3, ?4)", 1 },
+	    "expires_at, enrol) VALUES (?1, ?2, ?3, ?4)", 1, 0 },
 	[ST_PENDING_EXPIRE] = { "DELETE FROM mfa_pending "
-	    "WHERE expires_at <= ?1", 1 },
+	    "WHERE expires_at <= ?1", 1, 0 },
 	[ST_PENDING_GET] = { "SELECT user_id, expires_at, enrol "
-	    "FROM mfa_pending WHERE hash = ?1 AND expires_at > ?2", 1 },
-	[ST_PENDING_DEL] = { "DELETE FROM mfa_pending WHERE hash = ?1", 1 },
+	    "FROM mfa_pending WHERE hash = ?1 AND expires_at > ?2", 1, 0 },
+	[ST_PENDING_DEL] = { "DELETE FROM mfa_pending WHERE hash = ?1", 1, 0 },
 };
 
 struct sq {

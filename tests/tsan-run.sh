@@ -17,7 +17,13 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 : "${SESSIONGW_BIN:=$ROOT/build-tsan/sessiongw}"
 export SESSIONGW_BIN
-TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1 history_size=4 suppressions=$ROOT/tests/tsan.supp${TSAN_OPTIONS:+ $TSAN_OPTIONS}"
+# A world-readable copy of the suppressions: test_install.py runs the
+# daemon as an unprivileged user, who may not reach a checkout under a
+# 0700 directory (mktemp -d), and TSan refuses to start without the file.
+SUPP=$(mktemp "${TMPDIR:-/tmp}/sessiongw-tsan.XXXXXX") || exit 1
+trap 'rm -f "$SUPP"' EXIT
+cp tests/tsan.supp "$SUPP" && chmod 0644 "$SUPP" || exit 1
+TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1 history_size=4 suppressions=$SUPP${TSAN_OPTIONS:+ $TSAN_OPTIONS}"
 export TSAN_OPTIONS
 [ $# -gt 0 ] || set -- tests/integration
-exec /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@"
+/usr/bin/python3 -m pytest -q -p no:cacheprovider "$@"
