@@ -161,12 +161,14 @@ def test_users_do_not_see_each_other(gw, toks):
 @pytest.mark.slow
 def test_ttl_expiry(gw, toks):
     a = toks["alice"]
-    assert put(gw, "short", b"s", a, ttl=1).status == 204
+    # ttl 2, not 1: expiry is in whole seconds, and a PUT late in a second
+    # with ttl 1 can expire before the GET right after it (seen under ASan)
+    assert put(gw, "short", b"s", a, ttl=2).status == 204
     assert put(gw, "forever", b"f", a, ttl=0).status == 204
     assert put(gw, "dflt", b"d", a).status == 204
     r = get(gw, "short", a)
     assert r.status == 200 and r.body == b"s"
-    time.sleep(2.2)
+    time.sleep(3.2)
     assert_json_error(get(gw, "short", a), 404)
     assert get(gw, "forever", a).body == b"f"
     assert get(gw, "dflt", a).body == b"d"  # default_timeout 300

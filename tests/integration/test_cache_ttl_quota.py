@@ -7,10 +7,11 @@ import time
 def test_cache_ttl_expiry(make_gw):
     g = make_gw()
     t = g.login()
-    assert g.request("PUT", "/session/cache/short?ttl=1", body="v", cookie=t).status == 204
+    # ttl 2: a ttl-1 row PUT late in a second can be gone by the next GET
+    assert g.request("PUT", "/session/cache/short?ttl=2", body="v", cookie=t).status == 204
     assert g.request("PUT", "/session/cache/forever?ttl=0", body="w", cookie=t).status == 204
     assert g.get("/session/cache/short", cookie=t).status == 200
-    time.sleep(2.1)
+    time.sleep(3.1)
     assert g.get("/session/cache/short", cookie=t).status == 404
     assert g.get("/session/cache/forever", cookie=t).status == 200
 
