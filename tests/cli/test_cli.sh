@@ -132,6 +132,19 @@ expect 2 "unknown key is a config error (exit 2)"
 check "config error names file and line" err_has "$BAD:3"
 check "config error names the key" err_has "bogus"
 check "config error is one line" test "$(wc -l <"$T/err")" -eq 1
+# what check-config prints must load back: values it would print as an
+# inline comment, or as a line over inih's limit, are refused at load
+printf '[session]\nallowed_origins = https://a.example,;x\n' >"$BAD"
+"$BIN" -c "$BAD" check-config >"$T/out" 2>"$T/err"; rc=$?
+expect 2 "a list item starting with ';' is a config error"
+check "the ';' error names the key and the item" \
+    err_has "allowed_origins = https://a.example,;x: item 2: a ';' at the start"
+long=$(printf '/k%.0s' $(seq 1 42))
+printf '[server]\nsecret_key_fallback_files=%s,%s\n' "$long" "$long" >"$BAD"
+"$BIN" -c "$BAD" check-config >"$T/out" 2>"$T/err"; rc=$?
+expect 2 "a list printed longer than the line limit is a config error"
+check "the length error says printed length and limit" \
+    err_has "the line is 198 characters, over the 197-character limit"
 "$BIN" -c "$T/missing.conf" stats >"$T/out" 2>"$T/err"; rc=$?
 expect 2 "missing config file is exit 2"
 check "missing config file is named" err_has "$T/missing.conf"
