@@ -40,7 +40,7 @@ void	page_error(struct request *, int status, const char *message);
  * True if the request is a browser form: a form body with an rd field or
  * with Accept: text/html. Reads the body (at most LOGIN_BODY_MAX) when no
  * endpoint has yet. The only place that decides page vs. JSON. rd (may be
- * NULL) gets the form's rd field, "" when it has none.
+ * NULL; else rdsz > 0) gets the form's rd field, "" when it has none.
  */
 bool	wants_html(struct request *, char *rd, size_t rdsz);
 

@@ -80,20 +80,21 @@ bool
 wants_html(struct request *r, char *rd, size_t rdsz)
 {
 	char own[sizeof ((struct login_form *)0)->rd];
-	char *to = rd != NULL ? rd : own;
-	size_t tosz = rd != NULL ? rdsz : sizeof own;
-	bool html = false;
+	bool want_rd = rd != NULL, html = false;
 
-	if (rd != NULL && rdsz > 0)
-		rd[0] = '\0';
+	if (!want_rd) {
+		rd = own;
+		rdsz = sizeof own;
+	}
+	rd[0] = '\0';
 	if (body_kind_of(r->content_type) != BODY_FORM)
 		goto out;
 	html = strstr(r->accept, "text/html") != NULL;
-	if ((html && rd == NULL) || request_read_body(r, LOGIN_BODY_MAX) != 0)
+	if ((html && !want_rd) || request_read_body(r, LOGIN_BODY_MAX) != 0)
 		goto out;
-	if (form_get(r->body.data, r->body.len, "rd", to, tosz) == 1)
+	if (form_get(r->body.data, r->body.len, "rd", rd, rdsz) == 1)
 		html = true;
-	else if (rd != NULL && rdsz > 0)
+	else
 		rd[0] = '\0';
 out:
 	return html;

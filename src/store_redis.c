@@ -121,14 +121,22 @@ enum script {
 	SC__MAX
 };
 
-/* The session and user hash fields, in the order read_session/read_user take. */
+/*
+ * The session and user hash fields, in the order read_session and
+ * read_user take them: one list for the Lua scripts (LUA_FIELDS) and the
+ * C reads (session_fields, user_fields).
+ */
+#define SESSION_FIELDS(F) F("handle") F("user_id") F("created_at") \
+	F("last_seen") F("expires_at") F("pw_changed_at") F("request_count") \
+	F("ip") F("ua") F("remember")
+#define USER_FIELDS(F) F("name") F("pwhash") F("admin") F("locked") \
+	F("must_reset") F("pw_changed_at") F("created_at") F("mfa_secret") \
+	F("mfa_last_step") F("mfa_recovery") F("mfa_recovery_used")
+#define LUA_STR(f)	"'" f "', "
+#define C_STR(f)	f,
 #define LUA_FIELDS \
-	"local SF = {'handle', 'user_id', 'created_at', 'last_seen', " \
-	"'expires_at', 'pw_changed_at', 'request_count', 'ip', 'ua', " \
-	"'remember'}\n" \
-	"local UF = {'name', 'pwhash', 'admin', 'locked', 'must_reset', " \
-	"'pw_changed_at', 'created_at', 'mfa_secret', 'mfa_last_step', " \
-	"'mfa_recovery', 'mfa_recovery_used'}\n"
+	"local SF = {" SESSION_FIELDS(LUA_STR) "}\n" \
+	"local UF = {" USER_FIELDS(LUA_STR) "}\n"
 
 /*
  * Shared Lua: drop one session and its index entries (HEX, its hash
@@ -1197,7 +1205,7 @@ script_code(struct rd *s, enum script id, const char *what, struct args *a)
 	return want_code(s, r, what);
 }
 
-/* e[0..8]: the SF fields of LUA_COMMON. hash may point into ss. */
+/* e[0..9]: the SESSION_FIELDS, in order. hash may point into ss. */
 static void
 read_session(redisReply **e, const unsigned char hash[SESSION_HASH_BYTES],
     struct session *ss)
@@ -1231,7 +1239,7 @@ rbin(const redisReply *r, unsigned char *buf, size_t bufsz, size_t *len)
 	}
 }
 
-/* e[0..10]: the UF fields of LUA_COMMON. */
+/* e[0..10]: the USER_FIELDS, in order. */
 static void
 read_user(redisReply **e, int64_t id, struct user *u)
 {
@@ -1254,19 +1262,14 @@ read_user(redisReply **e, int64_t id, struct user *u)
 	    -1;
 }
 
-#define SF_N	10
-#define UF_N	11
-
-/* The hash fields read_session and read_user take, as LUA_FIELDS lists them. */
-static const char *const session_fields[SF_N] = {
-	"handle", "user_id", "created_at", "last_seen", "expires_at",
-	"pw_changed_at", "request_count", "ip", "ua", "remember",
-};
-static const char *const user_fields[UF_N] = {
-	"name", "pwhash", "admin", "locked", "must_reset", "pw_changed_at",
-	"created_at", "mfa_secret", "mfa_last_step", "mfa_recovery",
-	"mfa_recovery_used",
-};
+static const char *const session_fields[] = { SESSION_FIELDS(C_STR) };
+static const char *const user_fields[] = { USER_FIELDS(C_STR) };
+#define SF_N	((int)(sizeof session_fields / sizeof session_fields[0]))
+#define UF_N	((int)(sizeof user_fields / sizeof user_fields[0]))
+_Static_assert(sizeof session_fields / sizeof session_fields[0] == 10,
+    "read_session reads e[0..9]");
+_Static_assert(sizeof user_fields / sizeof user_fields[0] == 11,
+    "read_user reads e[0..10]");
 
 /* HMGET P PREFIX+ID FIELDS... into a (key is the caller's buffer). */
 static void
