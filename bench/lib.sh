@@ -10,6 +10,17 @@
 
 die() { echo "bench: $*" >&2; exit 1; }
 
+# only PART [SWITCH]: does this run include PART? With BENCH_ONLY set, only
+# the part it names runs (whatever its BENCH_* switch says); without it,
+# every part whose switch (default 1) is not 0.
+only() {
+	if [ -n "${BENCH_ONLY:-}" ]; then
+		[ "$BENCH_ONLY" = "$1" ]
+	else
+		[ "${2:-1}" != 0 ]
+	fi
+}
+
 stop_pid() {	# stop_pid PID: TERM, wait up to 2 s, then KILL
 	[ -n "$1" ] || return 0
 	kill -TERM "$1" 2>/dev/null || return 0

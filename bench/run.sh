@@ -21,7 +21,8 @@
 #   BENCH_ACTIVITY_INTERVAL (30)      [session] activity_interval of both stores
 #   BENCH_DJANGO=0  BENCH_LOGIN=0  BENCH_FLOOD=0  BENCH_LOCKED=0  skip parts
 #   BENCH_REDIS=0             skip the Redis backend's rows
-#   BENCH_ONLY=locked         only the write-locked validate scenario
+#   BENCH_ONLY=NAME           only one part after seeding: main (the interleaved
+#                             rounds), storm, wal, login, flood or locked
 #   BENCH_KEEP=1              keep the work directory (databases, logs)
 #
 # Everything runs on 127.0.0.1 and unix sockets in a fresh temp directory;
@@ -409,7 +410,7 @@ main_round() {
 	fi
 }
 
-if [ "${BENCH_ONLY:-}" != locked ]; then
+if only main; then
 	ROUND=1
 	while [ "$ROUND" -le "$ROUNDS" ]; do
 		main_round
@@ -456,7 +457,7 @@ storm_round() {	# storm_round NAME EXPIRED
 "
 	fi
 }
-if [ "${BENCH_ONLY:-}" != locked ] && [ "$STORM" -gt 0 ]; then
+if only storm && [ "$STORM" -gt 0 ]; then
 	echo "bench: cleanup storm ($STORM expired sessions + $STORM expired cache rows a round)"
 	ROUND=1
 	while [ "$ROUND" -le "$STORM_ROUNDS" ]; do
@@ -475,7 +476,7 @@ fi
 # WAL_SECS, cleanup passes every 60 s; the WAL file's size sampled every
 # second; RSS at the end.
 WAL_MAX=0 WAL_END=0 WAL_RSS=0 WAL_RPS=0
-if [ "${BENCH_ONLY:-}" != locked ] && [ "$WAL_SECS" -gt 0 ]; then
+if only wal && [ "$WAL_SECS" -gt 0 ]; then
 	echo "bench: sustained mixed load for ${WAL_SECS}s (WAL size sampled each second)"
 	cat >"$W/mixed.lua" <<LUA
 local cookies = {}
@@ -509,7 +510,7 @@ fi
 
 # --- login throughput, login flood, write-locked validate (small store) --------
 LOGIN_ROW=
-if [ "${BENCH_LOGIN:-1}" != 0 ] && [ "${BENCH_ONLY:-}" != locked ]; then
+if only login "${BENCH_LOGIN:-1}"; then
 	cat >"$W/login.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '$LOGIN_BODY'
@@ -575,7 +576,7 @@ LUA
 	FLOOD_ROW="validate p99 idle $3 ms (p50 $2, max $4); during the flood p99 ${10} ms (p50 $9, max ${11}); flood answers: 401 ${15:-?}, 503 ${16:-?}, other ${17:-?}"
 	echo "  login flood        $FLOOD_ROW"
 }
-[ "${BENCH_FLOOD:-1}" != 0 ] && [ "${BENCH_ONLY:-}" != locked ] && login_flood_scenario
+if only flood "${BENCH_FLOOD:-1}"; then login_flood_scenario; fi
 
 # SPEC "Degrade, don't fail": validate with the database free and while a
 # second process holds BEGIN EXCLUSIVE on it (an open sqlite3 shell, a
@@ -612,7 +613,7 @@ scenario_locked() {
 	done
 	LOCKED_ROW=1
 }
-if [ "${BENCH_LOCKED:-1}" != 0 ] || [ "${BENCH_ONLY:-}" = locked ]; then
+if only locked "${BENCH_LOCKED:-1}"; then
 	scenario_locked
 fi
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
