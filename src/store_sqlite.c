@@ -39,14 +39,14 @@
 /*
  * After a checkpoint resets the WAL, SQLite truncates the file to this
  * size (bytes): a burst of writes (a cleanup storm) cannot leave a large
- * WAL on disk for good. 16 MiB: a checkpoint every 5 s (stage_cleanup.c)
- * then keeps the file well under the 64 MiB bench/README.md checks.
+ * WAL on disk for good. 16 MiB, where a commit restarts the WAL
+ * (STORE_WAL_RESTART_FRAMES below).
  */
 #define STORE_WAL_LIMIT_STR	"16777216"
 /*
  * WAL frames (pages, 4 KiB by default) past which a checkpoint restarts
  * the WAL: the cleanup stage's, and the one a commit runs (wal_committed).
- * 16 MiB, journal_size_limit's size: bench/README.md "WAL bound by size"
+ * 16 MiB, journal_size_limit's size: bench/README.md "WAL bounded by size"
  * measured 37.5 MiB at the largest, and 2 x 4096 frames let 104 MiB
  * through at the start of the load.
  */

@@ -514,7 +514,7 @@ wal_reader_run(void *arg)
  * briefly for the readers of the old WAL (wal_committed). SQLite's own
  * PASSIVE autocheckpoint stops at the oldest reader's snapshot and never
  * waits, so under a steady stream of validates the WAL was never started
- * over and grew with every burst of writes (bench/README.md, "WAL bound
+ * over and grew with every burst of writes (bench/README.md, "WAL bounded
  * by size"). Checked here by the frame count after one more small write:
  * a restarted WAL holds only that write. This fails without the hook
  * whenever the reader ends during the commit's checkpoint.
