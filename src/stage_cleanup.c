@@ -79,13 +79,23 @@ pass(struct request *r, int64_t *sessions, int64_t *cache)
 		.checkpoint = true,	/* with the bookkeeping wait: short */
 	};
 	int64_t failures = 0;
+	bool ok;
 
-	if (cleanup_sweep(r->w->store, CLEANUP_SESSIONS, &o, sessions) !=
-	    STORE_OK ||
-	    cleanup_sweep(r->w->store, CLEANUP_CACHE, &o, cache) != STORE_OK ||
-	    store_cleanup_failures(r->w->store, r->now,
-	    srv->cfg.login_window + srv->cfg.login_lockout, &failures) !=
-	    STORE_OK) {
+	/*
+	 * Each table is swept whatever happened to the one before: a
+	 * sessions batch that finds the store busy (the activity writes of
+	 * a whole site coming due) used to end the pass, so under load the
+	 * cache rows were never reached (bench/README.md, "Cache rows in the
+	 * storm").
+	 */
+	ok = cleanup_sweep(r->w->store, CLEANUP_SESSIONS, &o, sessions) ==
+	    STORE_OK;
+	ok = cleanup_sweep(r->w->store, CLEANUP_CACHE, &o, cache) ==
+	    STORE_OK && ok;
+	ok = store_cleanup_failures(r->w->store, r->now,
+	    srv->cfg.login_window + srv->cfg.login_lockout, &failures) ==
+	    STORE_OK && ok;
+	if (!ok) {
 		sweep_failed(r);
 		return;
 	}
