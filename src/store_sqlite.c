@@ -1680,21 +1680,22 @@ static int
 wal_committed(void *arg, sqlite3 *db, const char *name, int frames)
 {
 	struct sq *s = arg;
-	int log = 0, done = 0, saved = s->wait_ms, restart = INT_MAX;
-	int64_t now = 0;
+	int log = 0, done = 0, saved = s->wait_ms;
+	int64_t now;
+	bool restart;
 
+	(void)db;
 	if (frames < STORE_WAL_AUTO_FRAMES)
 		return SQLITE_OK;
-	if (frames > STORE_WAL_RESTART_FRAMES &&
-	    (now = mono_ns()) >= atomic_load(&wal_restart_after))
-		restart = STORE_WAL_RESTART_FRAMES;
+	now = mono_ns();
+	restart = frames > STORE_WAL_RESTART_FRAMES &&
+	    now >= atomic_load(&wal_restart_after);
 	s->wait_ms = STORE_WAL_RESTART_WAIT_MS;
-	if (wal_checkpoint(s, name, restart, &log, &done) != SQLITE_OK &&
-	    restart != INT_MAX)
+	if (wal_checkpoint(s, name, restart ? STORE_WAL_RESTART_FRAMES :
+	    INT_MAX, &log, &done) != SQLITE_OK && restart)
 		atomic_store(&wal_restart_after,
 		    now + (int64_t)STORE_WAL_RETRY_MS * 1000000);
 	s->wait_ms = saved;
-	(void)db;
 	return SQLITE_OK;
 }
 
